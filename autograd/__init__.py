@@ -1,0 +1,27 @@
+"""gradflow's engines: the scalar ``Value`` and the NumPy ``Tensor``, with one vocabulary.
+
+    from autograd import Value
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b + a.tanh()
+    c.backward()          # a.grad, b.grad now hold dc/da, dc/db
+"""
+
+from autograd.functional import log_softmax, logsumexp, softmax
+from autograd.gradcheck import GradcheckResult, gradcheck
+from autograd.graph import is_grad_enabled, no_grad, topological_order
+from autograd.value import Edge, Step, Value, sum_of
+
+__all__ = [
+    "Edge",
+    "GradcheckResult",
+    "Step",
+    "Value",
+    "gradcheck",
+    "is_grad_enabled",
+    "log_softmax",
+    "logsumexp",
+    "no_grad",
+    "softmax",
+    "sum_of",
+    "topological_order",
+]

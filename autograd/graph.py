@@ -1,0 +1,70 @@
+"""What both engines share: walking a graph in topological order, and switching recording off.
+
+A node is anything with a ``parents`` tuple: a scalar ``Value`` or a ``Tensor``. Backprop
+visits nodes in *reverse* topological order, so that a node's gradient is complete (every
+child has added its share) before the node passes gradient on to its own parents.
+
+The walk is an explicit stack, never recursion, so a chain of a million nodes is fine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+
+class Node(Protocol):
+    parents: tuple[Any, ...]
+
+
+def topological_order(root: Node) -> list[Any]:
+    """Every node reachable from ``root``, each after all of its parents (root last).
+
+    Depth-first post-order with an explicit stack. Parents are visited in call order, so the
+    order is the same on every run: diagrams and step-by-step tables are reproducible.
+    """
+    order: list[Any] = []
+    visited: set[int] = {id(root)}
+    # Each stack entry is (node, iterator over its parents); a node is emitted once all of
+    # its parents have been emitted.
+    stack: list[tuple[Any, Iterator[Any]]] = [(root, iter(root.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if id(parent) not in visited:
+                visited.add(id(parent))
+                stack.append((parent, iter(parent.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+class _GradMode:
+    """Module-level switch read by every op: record parents and local gradients or not."""
+
+    enabled: bool = True
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside ``no_grad()``."""
+    return _GradMode.enabled
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside this block, new Values and Tensors record no parents: they are leaves.
+
+    Use it for evaluation and for parameter updates, where a graph would only cost memory::
+
+        with no_grad():
+            accuracy = evaluate(model)
+    """
+    previous = _GradMode.enabled
+    _GradMode.enabled = False
+    try:
+        yield
+    finally:
+        _GradMode.enabled = previous
