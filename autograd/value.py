@@ -28,6 +28,8 @@ from typing import NamedTuple, Union
 from autograd import ieee
 from autograd.graph import _GradMode, topological_order
 
+_new_value = object.__new__
+
 Number = Union[int, float]
 Operand = Union["Value", int, float]
 LocalGrad = Callable[[], float]
@@ -82,11 +84,21 @@ def _as_float(data: object) -> float:
 
 def _result(data: float, op: str, parents: tuple[Value, ...], local: tuple[LocalGrad, ...]) -> Value:
     """Make the output node of an op, recording its parents unless inside ``no_grad()``."""
-    out = Value(data)
+    # Every op goes through here, so it skips __init__'s type check: data is already a float.
+    out = _new_value(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out.role = ""
+    out._g = 0.0
     if _GradMode.enabled:
         out.op = op
         out.parents = parents
         out._local = local
+    else:
+        out.op = ""
+        out.parents = ()
+        out._local = ()
     return out
 
 
@@ -142,23 +154,27 @@ class Value:
     # ----------------------------------------------------------------- arithmetic
 
     def __add__(self, other: Operand) -> Value:
-        other = _lift(other, "+")
+        if type(other) is not Value:
+            other = _lift(other, "+")
         # d(a + b)/da = 1,  d(a + b)/db = 1
         return _result(self.data + other.data, "+", (self, other), (_one, _one))
 
     def __sub__(self, other: Operand) -> Value:
-        other = _lift(other, "-")
+        if type(other) is not Value:
+            other = _lift(other, "-")
         # d(a - b)/da = 1,  d(a - b)/db = -1
         return _result(self.data - other.data, "-", (self, other), (_one, _minus_one))
 
     def __mul__(self, other: Operand) -> Value:
-        other = _lift(other, "*")
+        if type(other) is not Value:
+            other = _lift(other, "*")
         a, b = self.data, other.data
         # d(a * b)/da = b,  d(a * b)/db = a
         return _result(a * b, "*", (self, other), (lambda: b, lambda: a))
 
     def __truediv__(self, other: Operand) -> Value:
-        other = _lift(other, "/")
+        if type(other) is not Value:
+            other = _lift(other, "/")
         a, b = self.data, other.data
         # d(a / b)/da = 1 / b,  d(a / b)/db = -a / b**2
         return _result(
@@ -295,10 +311,19 @@ class Value:
         """Add d(self)/d(node) * grad to ``node.grad`` for every node of this graph.
 
         Gradients accumulate: a second call without ``zero_grad()`` doubles them, as in
-        PyTorch. The chain rule runs in reverse topological order, without recursion.
+        PyTorch. The chain rule runs in reverse topological order, without recursion: each
+        node's gradient is complete when its turn comes, and it passes upstream * local down
+        every edge. (``backward_steps`` is the same loop, recording each step.)
         """
-        for _ in self.backward_steps(grad):
-            pass
+        order = topological_order(self)
+        for node in order:
+            node._g = 0.0  # this pass's gradients, kept apart so that .grad can accumulate
+        self._g = _as_float(grad)
+        for node in reversed(order):
+            upstream = node._g
+            node.grad += upstream
+            for parent, local_grad in zip(node.parents, node._local):
+                parent._g += upstream * local_grad()
 
     def backward_steps(self, grad: float = 1.0) -> Iterator[Step]:
         """The same backward as ``backward()``, yielding one ``Step`` per node, root first.
