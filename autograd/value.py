@@ -30,8 +30,8 @@ from autograd.graph import _GradMode, topological_order
 
 _new_value = object.__new__
 
-Number = Union[int, float]
-Operand = Union["Value", int, float]
+Number = int | float
+Operand = Union["Value", int, float]  # noqa: UP007 (Value is not defined yet at run time)
 LocalGrad = Callable[[], float]
 
 # SELU's constants, from Klambauer et al. (2017), as PyTorch uses them.
@@ -82,7 +82,9 @@ def _as_float(data: object) -> float:
     )
 
 
-def _result(data: float, op: str, parents: tuple[Value, ...], local: tuple[LocalGrad, ...]) -> Value:
+def _result(
+    data: float, op: str, parents: tuple[Value, ...], local: tuple[LocalGrad, ...]
+) -> Value:
     """Make the output node of an op, recording its parents unless inside ``no_grad()``."""
     # Every op goes through here, so it skips __init__'s type check: data is already a float.
     out = _new_value(Value)
@@ -102,17 +104,23 @@ def _result(data: float, op: str, parents: tuple[Value, ...], local: tuple[Local
     return out
 
 
-def _lift(other: object, op: str) -> Value:
-    """Wrap a plain number as a constant Value; anything else is a TypeError naming it."""
+def _lift(other: object, op: str, reflected: bool = False) -> Value:
+    """Wrap a plain number as a constant Value; anything else is a TypeError naming it.
+
+    ``op`` is an operator ("+", "**", ...) or a function name ("sum", "logsumexp", ...);
+    ``reflected`` says the bad operand was on the left, as in ``"x" + Value(1)``.
+    """
     if isinstance(other, Value):
         return other
     if isinstance(other, numbers.Real):
         const = Value(float(other))
         const.role = "const"
         return const
-    raise TypeError(
-        f"unsupported operand type(s) for {op}: 'Value' and '{type(other).__name__}'"
-    )
+    bad = type(other).__name__
+    if op.isidentifier():
+        raise TypeError(f"{op}() takes Values or real numbers (int, float), not {bad}")
+    left, right = (bad, "Value") if reflected else ("Value", bad)
+    raise TypeError(f"unsupported operand type(s) for {op}: '{left}' and '{right}'")
 
 
 class Value:
@@ -173,13 +181,19 @@ class Value:
         return _result(a * b, "*", (self, other), (lambda: b, lambda: a))
 
     def __truediv__(self, other: Operand) -> Value:
+        """a / b;  d(a / b)/da = 1 / b,  d(a / b)/db = -a / b**2 = -(a / b) / b.
+
+        Division by zero follows IEEE: 1 / 0 = inf, -1 / 0 = -inf, 1 / -0.0 = -inf, 0 / 0 = nan.
+        (-(a / b) / b, as in PyTorch, rather than -a / (b * b): b * b would overflow or
+        underflow for |b| beyond 1e154 or below 1e-154 even where a / b**2 is an ordinary float.)
+        """
         if type(other) is not Value:
             other = _lift(other, "/")
         a, b = self.data, other.data
+        q = ieee.div(a, b)
         # d(a / b)/da = 1 / b,  d(a / b)/db = -a / b**2
         return _result(
-            ieee.div(a, b), "/", (self, other),
-            (lambda: ieee.div(1.0, b), lambda: -ieee.div(a, b * b)),
+            q, "/", (self, other), (lambda: ieee.div(1.0, b), lambda: -ieee.div(q, b))
         )  # fmt: skip
 
     def __pow__(self, other: Operand) -> Value:
@@ -209,19 +223,19 @@ class Value:
         return _result(-self.data, "neg", (self,), (_minus_one,))
 
     def __radd__(self, other: Number) -> Value:
-        return _lift(other, "+") + self
+        return _lift(other, "+", reflected=True) + self
 
     def __rsub__(self, other: Number) -> Value:
-        return _lift(other, "-") - self
+        return _lift(other, "-", reflected=True) - self
 
     def __rmul__(self, other: Number) -> Value:
-        return _lift(other, "*") * self
+        return _lift(other, "*", reflected=True) * self
 
     def __rtruediv__(self, other: Number) -> Value:
-        return _lift(other, "/") / self
+        return _lift(other, "/", reflected=True) / self
 
     def __rpow__(self, other: Number) -> Value:
-        return _lift(other, "**") ** self
+        return _lift(other, "**", reflected=True) ** self
 
     # ----------------------------------------------------------------- functions
 
@@ -322,7 +336,7 @@ class Value:
         for node in reversed(order):
             upstream = node._g
             node.grad += upstream
-            for parent, local_grad in zip(node.parents, node._local):
+            for parent, local_grad in zip(node.parents, node._local):  # noqa: B905 (strict= slows the loop)
                 parent._g += upstream * local_grad()
 
     def backward_steps(self, grad: float = 1.0) -> Iterator[Step]:
@@ -340,7 +354,7 @@ class Value:
             upstream = node._g
             node.grad += upstream
             edges = []
-            for parent, local_grad in zip(node.parents, node._local):
+            for parent, local_grad in zip(node.parents, node._local):  # noqa: B905 (strict= slows the loop)
                 local = local_grad()
                 downstream = upstream * local
                 parent._g += downstream
