@@ -42,4 +42,5 @@ def log_softmax(values: Sequence[Operand]) -> list[Value]:
 
 def softmax(values: Sequence[Operand]) -> list[Value]:
     """e**x_i / sum_j e**x_j, as exp(log_softmax(x)_i): probabilities that sum to 1."""
-    return [lp.exp() for lp in log_softmax(values)]
+    xs = [_lift(v, "softmax") for v in values]
+    return [lp.exp() for lp in log_softmax(xs)]
