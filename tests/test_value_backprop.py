@@ -142,20 +142,6 @@ def test_seed_001_softmax_with_cross_entropy_has_gradient_yhat_minus_y():
     assert [v.grad for v in z] == pytest.approx(expected, rel=1e-12, abs=1e-15)
 
 
-@given(
-    logits=st.lists(st.floats(-30, 30), min_size=2, max_size=6),
-    data=st.data(),
-)
-def test_softmax_cross_entropy_gradient_is_yhat_minus_onehot_for_any_logits(logits, data):
-    target = data.draw(st.integers(0, len(logits) - 1))
-    z = [Value(v) for v in logits]
-    L = -log_softmax(z)[target]
-    L.backward()
-    yhat = [p.data for p in softmax([v.data for v in z])]
-    for i, v in enumerate(z):
-        assert v.grad == pytest.approx(yhat[i] - (i == target), abs=1e-12)
-
-
 # --------------------------------------------------------------------------- branches
 def test_a_plus_a_has_two_edges_and_sums_both_branches():
     a = Value(3.0, label="a")
