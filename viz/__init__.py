@@ -1,0 +1,26 @@
+"""Gradient-flow diagrams, the backward pass step by step, and training plots.
+
+For example::
+
+    import viz
+    loss.backward()
+    viz.draw(loss)                        # every edge: upstream × local = downstream
+    viz.save_steps(loss, "backward.html") # a flip-book, one frame per backward step
+    print(viz.backward_table(loss))       # the same steps as a table
+"""
+
+from viz.diagram import Diagram, GraphvizNotFoundError, Layout
+from viz.draw import LargeGraphWarning, draw
+from viz.steps import BackwardTable, backward_table, draw_steps, save_steps
+
+__all__ = [
+    "BackwardTable",
+    "Diagram",
+    "GraphvizNotFoundError",
+    "LargeGraphWarning",
+    "Layout",
+    "backward_table",
+    "draw",
+    "draw_steps",
+    "save_steps",
+]

@@ -1,0 +1,126 @@
+"""How numbers, arrays and node names are written in diagrams and tables.
+
+One rule everywhere: ``digits`` significant digits (4 by default), no trailing zeros, and
+``-0`` written as ``0``, so that ``-6 × 0 = 0`` reads like the hand computation on a slide.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+# Arrays with at most this many elements are written out in full; larger ones as a summary.
+SMALL_ARRAY = 6
+
+
+def fmt_number(x: float, digits: int = 4) -> str:
+    """``x`` with ``digits`` significant digits: 1.5, -18, 0.000911, 1.235e+04, nan, inf."""
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == 0.0:
+        return "0"  # also for -0.0: a slide never writes "-0"
+    return f"{x:.{digits}g}"
+
+
+def fmt_array(a: np.ndarray, digits: int = 4) -> str:
+    """A tiny array in full (``[1, -2.5]``), a larger one as ``norm 3.2, min -1, max 2``."""
+    a = np.asarray(a)
+    if a.size <= SMALL_ARRAY:
+        return _nested(a.tolist(), digits)
+    finite = a[np.isfinite(a)]
+    parts = [f"norm {fmt_number(float(np.linalg.norm(finite)), digits)}"] if finite.size else []
+    if finite.size:
+        parts.append(f"min {fmt_number(float(finite.min()), digits)}")
+        parts.append(f"max {fmt_number(float(finite.max()), digits)}")
+    bad = a.size - finite.size
+    if bad:
+        parts.append(f"{bad} non-finite")
+    return ", ".join(parts)
+
+
+def _nested(x: Any, digits: int) -> str:
+    if isinstance(x, list):
+        return "[" + ", ".join(_nested(item, digits) for item in x) + "]"
+    return fmt_number(x, digits)
+
+
+def fmt_value(x: Any, digits: int = 4) -> str:
+    """A float with ``fmt_number``, an ndarray with ``fmt_array``."""
+    if isinstance(x, np.ndarray):
+        return fmt_array(x, digits) if x.ndim else fmt_number(float(x), digits)
+    return fmt_number(x, digits)
+
+
+def fmt_sum(terms: list[float], digits: int = 4) -> str:
+    """Scalar terms as a sum a reader can check: ``0.5 + 1``, ``-12 - 6``."""
+    text = fmt_number(terms[0], digits)
+    for term in terms[1:]:
+        if term < 0:
+            text += f" - {fmt_number(-term, digits)}"
+        else:
+            text += f" + {fmt_number(term, digits)}"
+    return text
+
+
+def shape_of(x: Any) -> tuple[int, ...] | None:
+    """The shape of an ndarray, ``None`` for a plain number."""
+    return tuple(x.shape) if isinstance(x, np.ndarray) else None
+
+
+def all_finite(x: Any) -> bool:
+    """True if ``x`` (a number or an array; ``None`` counts as finite) has no nan or inf."""
+    if x is None:
+        return True
+    if isinstance(x, np.ndarray):
+        return bool(np.all(np.isfinite(x)))
+    return math.isfinite(float(x))
+
+
+def has_nan(x: Any) -> bool:
+    if x is None:
+        return False
+    if isinstance(x, np.ndarray):
+        return bool(np.any(np.isnan(x)))
+    return math.isnan(float(x))
+
+
+def all_zero(x: Any) -> bool:
+    """True if ``x`` is exactly zero everywhere (``None`` is not zero: nothing was computed)."""
+    if x is None:
+        return False
+    if isinstance(x, np.ndarray):
+        return bool(np.all(x == 0))
+    return float(x) == 0.0
+
+
+def short_name(node: Any, index: int, digits: int = 4) -> str:
+    """A node's name in one word: its label, a constant's value, or ``#index``."""
+    if node.label:
+        return str(node.label)
+    if not node.parents and getattr(node, "role", "") == "const":
+        return fmt_value(node.data, digits)
+    return f"#{index}"
+
+
+def node_name(node: Any, index: dict[Any, int], digits: int = 4) -> str:
+    """How tables and captions name a node: its label; else the expression that made it from
+    its operands' short names (``w1 * x``, ``z2 - 10``, ``relu(z1)``), if that is short."""
+    own = short_name(node, index[node], digits)
+    if node.label or not node.parents:
+        return own
+    names = [short_name(p, index[p], digits) for p in node.parents]
+    op = node.op
+    if op in ("+", "-", "*", "/", "**", "@") and len(names) == 2:
+        text = f"{names[0]} {op} {names[1]}"
+    elif op.startswith("**") and len(names) == 1:
+        text = f"{names[0]}{op}"
+    elif op == "neg" and len(names) == 1:
+        text = f"-{names[0]}"
+    else:
+        text = f"{op}({', '.join(names)})"
+    return text if len(text) <= 24 else f"{op}{own}"

@@ -1,0 +1,153 @@
+"""Colours, text cues and the legend of gradflow's diagrams.
+
+The colours are the Okabe-Ito palette, which stays distinguishable under the common forms of
+colour blindness; every colour also comes with a text cue ("param", "blocked", "saturated"),
+so that a diagram printed in grey still says everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+# Okabe & Ito (2008), "Color Universal Design".
+ORANGE = "#E69F00"
+SKY_BLUE = "#56B4E9"
+BLUISH_GREEN = "#009E73"
+YELLOW = "#F0E442"
+BLUE = "#0072B2"
+VERMILLION = "#D55E00"
+REDDISH_PURPLE = "#CC79A7"
+BLACK = "#000000"
+
+GREY = "#8C8C8C"
+LIGHT_GREY = "#EEEEEE"
+DIM = "#BBBBBB"
+FONT = "Helvetica"
+
+
+@dataclass(frozen=True)
+class NodeStyle:
+    fill: str
+    border: str
+    cue: str  # the word that says the same as the colour
+    dashed: bool = False
+
+
+ROLE_STYLES = {
+    "param": NodeStyle(fill="#D4E9F7", border=BLUE, cue="param"),
+    "input": NodeStyle(fill="#FCE9C2", border=ORANGE, cue="input"),
+    "const": NodeStyle(fill="#FFFFFF", border=GREY, cue="const", dashed=True),
+    "": NodeStyle(fill="#FFFFFF", border="#333333", cue=""),
+    "group": NodeStyle(fill="#E3ECF3", border=BLUE, cue=""),
+}
+
+# Marks, strongest first: a node with several marks is drawn with the first one's colours.
+NONFINITE = NodeStyle(fill=YELLOW, border=BLACK, cue="nan/inf!")
+SATURATED = NodeStyle(fill="#F6DCEA", border=REDDISH_PURPLE, cue="saturated")
+NO_GRAD = NodeStyle(fill=LIGHT_GREY, border=GREY, cue="no gradient", dashed=True)
+HIGHLIGHT_BORDER = BLUISH_GREEN
+HIGHLIGHT_CUE = "final now"
+
+EDGE_CUES = {
+    "blocked": "[blocked]",
+    "saturated": "[saturated]",
+    "nonfinite": "[nan/inf]",
+}
+
+
+def edge_attrs(marks: list[str], *, pending: bool = False) -> dict[str, str]:
+    """Graphviz attributes for an operand edge with these marks."""
+    if pending:  # draw_steps: not traversed yet
+        return {"color": DIM, "fontcolor": GREY, "style": "dotted", "class": "pending"}
+    attrs: dict[str, str] = {}
+    if "blocked" in marks:
+        attrs.update(
+            color=VERMILLION, fontcolor=VERMILLION, style="dashed", penwidth="2", arrowhead="tee"
+        )
+    elif "saturated" in marks:
+        attrs.update(color=REDDISH_PURPLE, fontcolor="#7A3B5E", penwidth="2")
+    elif "noflow" in marks:
+        attrs.update(color=GREY, fontcolor=GREY)
+    if "nonfinite" in marks:
+        attrs.update(color=BLACK, fontcolor=BLACK, penwidth="3", style="bold")
+    if marks:
+        attrs["class"] = " ".join(marks)
+    return attrs
+
+
+def node_style(role: str, marks: list[str]) -> NodeStyle:
+    if "nonfinite" in marks:
+        return NONFINITE
+    if "saturated" in marks:
+        return SATURATED
+    if "nograd" in marks:
+        return NO_GRAD
+    return ROLE_STYLES[role]
+
+
+MARK_CUES = {"nonfinite": NONFINITE.cue, "saturated": SATURATED.cue, "nograd": NO_GRAD.cue}
+
+
+def legend_label(
+    roles: list[str],
+    marks: list[str],
+    *,
+    steps: bool = False,
+    tensor: bool = False,
+    grads: bool = True,
+) -> str:
+    """An HTML-like Graphviz label: one row per style that this diagram uses."""
+    rows = []
+
+    def swatch(style: NodeStyle, text: str) -> None:
+        # (no style="dashed" on a cell: Graphviz 14's JSON renderer crashes on it)
+        rows.append(
+            f'<tr><td bgcolor="{style.fill}" color="{style.border}" border="2">'
+            f'{escape(style.cue) or "&nbsp;"}</td><td align="left">{escape(text)}</td></tr>'
+        )
+
+    def line(color: str, sample: str, text: str) -> None:
+        rows.append(
+            f'<tr><td><font color="{color}">{escape(sample)}</font></td>'
+            f'<td align="left">{escape(text)}</td></tr>'
+        )
+
+    descriptions = {
+        "param": "parameter (trained)",
+        "input": "input",
+        "const": "constant",
+        "": "computed value",
+        "group": "group of nodes (neuron or layer)",
+    }
+    for role in roles:
+        swatch(ROLE_STYLES[role], descriptions[role])
+    if grads:
+        if tensor:
+            line(BLACK, "edge label", "gradient sent down the edge (downstream)")
+        else:
+            line(BLACK, "u × l = d", "upstream × local = downstream")
+            if "branches" in marks:
+                line(BLACK, "grad = a + b", "a gradient summed over its branches")
+    if "blocked" in marks:
+        line(VERMILLION, "- - -| [blocked]", "local gradient 0: nothing passes")
+    if "saturated" in marks:
+        swatch(SATURATED, "|local| < 1e-3 under a nonzero upstream")
+    if "nograd" in marks:
+        swatch(NO_GRAD, "receives only 0")
+    if "nonfinite" in marks:
+        swatch(NONFINITE, "nan or inf")
+    if steps:
+        rows.append(
+            f'<tr><td color="{HIGHLIGHT_BORDER}" border="3">{HIGHLIGHT_CUE}</td>'
+            '<td align="left">gradient just became final</td></tr>'
+        )
+        line(GREY, "· · · >", "edge not traversed yet")
+        line(BLACK, "grad ?", "gradient not final yet")
+    head = '<tr><td colspan="2"><b>legend</b></td></tr>'
+    return (
+        '<<table border="1" cellborder="0" cellspacing="2" cellpadding="3" color="#999999">'
+        + head
+        + "".join(rows)
+        + "</table>>"
+    )
