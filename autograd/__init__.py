@@ -9,12 +9,14 @@
 from autograd.functional import log_softmax, logsumexp, softmax
 from autograd.gradcheck import GradcheckResult, gradcheck
 from autograd.graph import is_grad_enabled, no_grad, topological_order
+from autograd.tensor import Tensor
 from autograd.value import Edge, Step, Value, sum_of
 
 __all__ = [
     "Edge",
     "GradcheckResult",
     "Step",
+    "Tensor",
     "Value",
     "gradcheck",
     "is_grad_enabled",

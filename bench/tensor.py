@@ -1,0 +1,344 @@
+"""One training step of a 64-128-128-10 ReLU MLP: the Tensor engine against hand-written NumPy.
+
+A step is: forward pass, cross-entropy loss (mean over the batch), backward pass, plain SGD
+update. Three implementations of the same net with the same initial weights and the same
+batch run side by side:
+
+- "numpy": the textbook equations written out by hand, no autodiff (forward z = a W.T + b,
+  a = relu(z); softmax - one-hot for the output delta; then BP2-BP4 layer by layer);
+- "tensor": gradflow's Tensor engine with nn.Linear/nn.Sequential (or the raw ``linear`` op
+  while nn has no Tensor modules), cross-entropy as ``-log_softmax(logits)[rows, y].mean()``;
+- "torch": PyTorch CPU nn + optim (skipped when PyTorch is not installed).
+
+Timings are per step, the minimum over several rounds (the machine is shared and noisy), with
+the implementations interleaved round by round so that they see the same noise. Targets
+(issue 5): tensor/numpy <= 1.3 at batch 32 and <= 1.1 at batch 1797; tensor faster than torch
+at batch 32; tensor backward <= 1.5 x tensor forward.
+
+Run: ``python -m bench tensor`` (also part of ``make bench``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autograd.tensor import Tensor, linear
+
+SIZES = (64, 128, 128, 10)
+BATCHES = (32, 256, 1797)
+DTYPES = (np.float64, np.float32)
+LR = 0.05
+ROUND_SECONDS = 0.04  # each timing round runs about this long
+ROUNDS = 9
+
+try:  # PyTorch is optional: measured when installed, skipped otherwise
+    import torch
+except ImportError:  # pragma: no cover - depends on the environment
+    torch = None  # type: ignore[assignment]
+
+try:  # one thread for BLAS and OpenMP (see main)
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover - depends on the environment
+    threadpool_limits = None  # type: ignore[assignment]
+
+try:  # the nn modules (a later phase may not have landed yet: fall back to raw ops)
+    from nn.linear import Linear, ReLU, Sequential
+except ImportError:  # pragma: no cover - depends on the checkout
+    Linear = ReLU = Sequential = None  # type: ignore[assignment,misc]
+
+
+def make_problem(
+    batch: int, dtype: Any, seed: int = 0
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """He-initialised [W1, b1, W2, b2, W3, b3] (W is (nout, nin)), a batch X and labels y."""
+    rng = np.random.default_rng(seed)
+    params = []
+    for nin, nout in zip(SIZES[:-1], SIZES[1:], strict=True):
+        params.append((rng.standard_normal((nout, nin)) * np.sqrt(2.0 / nin)).astype(dtype))
+        params.append(np.zeros(nout, dtype=dtype))
+    X = rng.standard_normal((batch, SIZES[0])).astype(dtype)
+    y = rng.integers(0, SIZES[-1], size=batch)
+    return params, X, y
+
+
+class HandNumpy:
+    """The textbook backprop equations in NumPy, rows = examples."""
+
+    name = "numpy"
+
+    def __init__(self, params: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> None:
+        self.params = [p.copy() for p in params]
+        self.X, self.y, self.rows = X, y, np.arange(len(y))
+
+    def forward(self) -> None:
+        W1, b1, W2, b2, W3, b3 = self.params
+        self.z1 = self.X @ W1.T + b1
+        self.a1 = np.maximum(self.z1, 0.0)
+        self.z2 = self.a1 @ W2.T + b2
+        self.a2 = np.maximum(self.z2, 0.0)
+        z3 = self.a2 @ W3.T + b3
+        shifted = z3 - z3.max(axis=1, keepdims=True)  # log-softmax, shifted by the max
+        self.logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        self.loss = -self.logp[self.rows, self.y].mean()
+
+    def backward(self) -> None:
+        W1, b1, W2, b2, W3, b3 = self.params
+        n = len(self.y)
+        d3 = np.exp(self.logp)  # dL/dz3 = (softmax - one_hot) / n
+        d3[self.rows, self.y] -= 1.0
+        d3 /= n
+        d2 = (d3 @ W3) * (self.z2 > 0)  # BP2: delta = (W.T delta_next) * relu'(z)
+        d1 = (d2 @ W2) * (self.z1 > 0)
+        # BP3, BP4: dL/db = delta summed over the batch, dL/dW = delta.T @ a_prev
+        self.grads = [
+            d1.T @ self.X,
+            d1.sum(0),
+            d2.T @ self.a1,
+            d2.sum(0),
+            d3.T @ self.a2,
+            d3.sum(0),
+        ]
+
+    def update(self) -> None:
+        for p, g in zip(self.params, self.grads, strict=True):
+            p -= LR * g
+        self.z1 = self.a1 = self.z2 = self.a2 = self.logp = self.grads = None  # the step's arrays
+
+    def gradients(self) -> list[np.ndarray]:
+        return self.grads
+
+
+class GradflowTensor:
+    """The same step on gradflow Tensors: the engine builds the backward pass."""
+
+    name = "tensor"
+
+    def __init__(self, params: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> None:
+        if Sequential is not None:
+            self.model = Sequential(
+                Linear(SIZES[0], SIZES[1]), ReLU(), Linear(SIZES[1], SIZES[2]), ReLU(),
+                Linear(SIZES[2], SIZES[3]),
+            )  # fmt: skip
+            self.params = [p for _, p in self.model.named_parameters()]
+            for p, value in zip(self.params, params, strict=True):
+                p.data = value.copy()
+            self.net: Callable[[Tensor], Tensor] = self.model
+        else:
+            self.params = [Tensor(p.copy(), requires_grad=True) for p in params]
+            self.net = self._raw_net
+        self.X = Tensor(X, role="input")
+        self.y, self.rows = y, np.arange(len(y))
+
+    def _raw_net(self, x: Tensor) -> Tensor:
+        W1, b1, W2, b2, W3, b3 = self.params
+        h = linear(x, W1, b1).relu()
+        h = linear(h, W2, b2).relu()
+        return linear(h, W3, b3)
+
+    def forward(self) -> None:
+        logits = self.net(self.X)
+        self.loss = -logits.log_softmax(axis=1)[self.rows, self.y].mean()
+
+    def backward(self) -> None:
+        self.loss.backward()
+
+    def update(self) -> None:
+        for p in self.params:  # on .data: the update itself is not part of any graph
+            p.data -= LR * p.grad
+            p.grad = None
+        self.loss = None  # the step's graph is freed here, as when a step function returns
+
+    def gradients(self) -> list[np.ndarray]:
+        return [p.grad for p in self.params]
+
+
+class TorchCPU:
+    """PyTorch nn.Sequential + F.cross_entropy + optim.SGD on the CPU."""
+
+    name = "torch"
+
+    def __init__(self, params: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> None:
+        nn = torch.nn
+        self.model = nn.Sequential(
+            nn.Linear(SIZES[0], SIZES[1]), nn.ReLU(), nn.Linear(SIZES[1], SIZES[2]), nn.ReLU(),
+            nn.Linear(SIZES[2], SIZES[3]),
+        )  # fmt: skip
+        with torch.no_grad():
+            for p, value in zip(self.model.parameters(), params, strict=True):
+                p.data = torch.from_numpy(value.copy())
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=LR)
+        self.X, self.y = torch.from_numpy(X), torch.from_numpy(y)
+
+    def forward(self) -> None:
+        self.loss = torch.nn.functional.cross_entropy(self.model(self.X), self.y)
+
+    def backward(self) -> None:
+        self.loss.backward()
+
+    def update(self) -> None:
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        self.loss = None
+
+    def gradients(self) -> list[np.ndarray]:
+        return [p.grad.numpy() for p in self.model.parameters()]
+
+
+def check_agreement(batch: int, dtype: Any) -> None:
+    """Before timing: every implementation computes the same loss and gradients."""
+    params, X, y = make_problem(batch, dtype)
+    impls = [cls(params, X, y) for cls in implementations()]
+    for impl in impls:
+        impl.forward()
+        impl.backward()
+    rtol = 1e-9 if dtype == np.float64 else 1e-3
+    reference = impls[0]
+    for impl in impls[1:]:
+        loss, expected = impl.loss.item(), reference.loss.item()
+        if not np.isclose(loss, expected, rtol=rtol):
+            raise AssertionError(f"{impl.name}: loss {loss} != numpy's {expected}")
+        for i, (g, ref) in enumerate(zip(impl.gradients(), reference.gradients(), strict=True)):
+            if g.dtype != ref.dtype or not np.allclose(g, ref, rtol=rtol, atol=rtol * 1e-2):
+                raise AssertionError(f"{impl.name}: gradient {i} differs from numpy's")
+
+
+def implementations() -> list[type]:
+    found: list[type] = [HandNumpy, GradflowTensor]
+    if torch is not None:
+        found.append(TorchCPU)
+    return found
+
+
+def time_steps(impls: list[Any]) -> dict[str, dict[str, float]]:
+    """Seconds per step (and per forward / backward phase) for each implementation.
+
+    Each round runs every implementation for about ROUND_SECONDS; a step's time is the round
+    time over its step count, and the reported figure is the minimum over ROUNDS rounds.
+    """
+    counts = {}
+    for impl in impls:  # warm up, and size the rounds
+        start, n = time.perf_counter(), 0
+        while time.perf_counter() - start < ROUND_SECONDS / 4:
+            impl.forward(), impl.backward(), impl.update()
+            n += 1
+        counts[impl.name] = max(3, int(4 * n))
+    best: dict[str, dict[str, float]] = {
+        impl.name: {"step": np.inf, "forward": np.inf, "backward": np.inf} for impl in impls
+    }
+    clock = time.perf_counter
+    for _ in range(ROUNDS):
+        for impl in impls:
+            n = counts[impl.name]
+            forward = backward = 0.0
+            start = clock()
+            for _ in range(n):
+                t0 = clock()
+                impl.forward()
+                t1 = clock()
+                impl.backward()
+                t2 = clock()
+                impl.update()
+                forward += t1 - t0
+                backward += t2 - t1
+            step = (clock() - start) / n
+            record = best[impl.name]
+            record["step"] = min(record["step"], step)
+            record["forward"] = min(record["forward"], forward / n)
+            record["backward"] = min(record["backward"], backward / n)
+    return best
+
+
+def main() -> None:
+    """Print the table, single-threaded.
+
+    On a small shared machine, OpenBLAS's and PyTorch's OpenMP worker threads spin while they
+    wait for work, and the two pools steal each other's cores when the implementations are
+    interleaved: timings then swing by 10x. One thread each gives stable, comparable figures
+    (at these sizes the matrices are too small for threads to pay off much anyway).
+    """
+    threads = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(1)
+    try:
+        if threadpool_limits is not None:
+            with threadpool_limits(limits=1):
+                _run()
+        else:
+            _run()
+    finally:
+        if torch is not None:
+            torch.set_num_threads(threads)
+
+
+def _run() -> None:
+    print(
+        f"MLP {'-'.join(map(str, SIZES))} (ReLU), one SGD step = forward + cross-entropy + "
+        f"backward + update; microseconds per step, min of {ROUNDS} rounds"
+    )
+    print(
+        "tensor engine via "
+        + ("nn.Sequential(nn.Linear, nn.ReLU)" if Sequential is not None else "raw linear/relu ops")
+        + ("; PyTorch " + torch.__version__ if torch is not None else "; PyTorch not installed")
+        + ("; 1 thread" if threadpool_limits is not None else "")
+    )
+    header = (
+        f"{'batch':>5} {'dtype':>7} | {'numpy':>8} {'tensor':>8} {'ratio':>6} | "
+        f"{'fwd':>7} {'bwd':>7} {'bwd/fwd':>7}"
+    )
+    if torch is not None:
+        header += f" | {'torch':>8} {'torch/np':>8} {'tensor/torch':>12}"
+    print(header)
+    print("-" * len(header))
+    verdicts = []
+    for batch in BATCHES:
+        for dtype in DTYPES:
+            check_agreement(batch, dtype)
+            params, X, y = make_problem(batch, dtype)
+            impls = [cls(params, X, y) for cls in implementations()]
+            best = time_steps(impls)
+            us = {name: {k: v * 1e6 for k, v in r.items()} for name, r in best.items()}
+            ratio = us["tensor"]["step"] / us["numpy"]["step"]
+            bwd_fwd = us["tensor"]["backward"] / us["tensor"]["forward"]
+            row = (
+                f"{batch:>5} {np.dtype(dtype).name:>7} | {us['numpy']['step']:>8.1f} "
+                f"{us['tensor']['step']:>8.1f} {ratio:>6.2f} | {us['tensor']['forward']:>7.1f} "
+                f"{us['tensor']['backward']:>7.1f} {bwd_fwd:>7.2f}"
+            )
+            if "torch" in us:
+                t = us["torch"]["step"]
+                vs_numpy, vs_torch = t / us["numpy"]["step"], us["tensor"]["step"] / t
+                row += f" | {t:>8.1f} {vs_numpy:>8.2f} {vs_torch:>12.2f}"
+            print(row, flush=True)
+            verdicts.extend(targets(batch, np.dtype(dtype).name, ratio, bwd_fwd, us))
+    print("\ntargets:")
+    for line in verdicts:
+        print("  " + line)
+
+
+def targets(
+    batch: int, dtype: str, ratio: float, bwd_fwd: float, us: dict[str, dict[str, float]]
+) -> list[str]:
+    """The issue's targets that apply to this row, each marked met or MISSED."""
+
+    def verdict(ok: bool) -> str:
+        return "met   " if ok else "MISSED"
+
+    lines = []
+    where = f"batch {batch:>4} {dtype}"
+    if batch == 32:
+        lines.append(f"{verdict(ratio <= 1.3)} {where}: tensor/numpy {ratio:.2f} <= 1.3")
+        if "torch" in us:
+            vs = us["tensor"]["step"] / us["torch"]["step"]
+            lines.append(f"{verdict(vs < 1.0)} {where}: tensor/torch {vs:.2f} < 1")
+    if batch == 1797:
+        lines.append(f"{verdict(ratio <= 1.1)} {where}: tensor/numpy {ratio:.2f} <= 1.1")
+    lines.append(f"{verdict(bwd_fwd <= 1.5)} {where}: tensor backward/forward {bwd_fwd:.2f} <= 1.5")
+    return lines
+
+
+if __name__ == "__main__":
+    main()
