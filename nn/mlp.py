@@ -1,0 +1,279 @@
+"""Scalar networks on ``Value``: ``Neuron``, ``Layer`` and ``MLP`` (micrograd's names).
+
+A neuron computes  act(w_1 x_1 + ... + w_n x_n + b).  The weighted sum is ONE "sum" node over
+the n products and the bias (``autograd.sum_of``), so backprop sees d(sum)/d(term) = 1 for
+every term, and a diagram shows one node instead of a chain of n additions.
+
+A layer is ``nout`` neurons reading the same inputs; an MLP is layers in a row. A layer with
+one neuron returns one Value rather than a list of one, and a layer with one input accepts a
+single Value, so ``MLP(2, [16, 1, 1])`` works (micrograd fails on a width-1 hidden layer).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd import Value, sum_of
+from nn.init import init_for, init_weights, make_rng
+from nn.module import Module, StateSlot
+
+Input = Value | float | int
+Activation = Callable[[Value], Value]
+
+
+def _linear(z: Value) -> Value:
+    """The identity: no activation node at all."""
+    return z
+
+
+#: The activations by name. Each maps a Value to a Value (see Value's methods for the math).
+ACTIVATIONS: dict[str, Activation] = {
+    "linear": _linear,
+    "relu": Value.relu,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "leaky_relu": Value.leaky_relu,
+    "elu": Value.elu,
+    "selu": Value.selu,
+    "gelu": Value.gelu,
+}
+
+
+def get_activation(name: str) -> Activation:
+    """The activation called ``name``, or a ValueError that lists the valid names."""
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        valid = ", ".join(repr(k) for k in ACTIVATIONS)
+        raise ValueError(f"unknown activation {name!r}; valid activations are: {valid}") from None
+
+
+def _check_width(n: object, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{what} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def _as_inputs(x: Any, nin: int, who: str) -> list[Input]:
+    """The inputs of one sample as a list of ``nin`` numbers or Values.
+
+    A single Value or number is a one-element list, so a width-1 layer can feed the next one.
+    """
+    if isinstance(x, (Value, numbers.Real)):
+        xs: list[Input] = [x]
+    elif isinstance(x, np.ndarray):
+        if x.ndim != 1:
+            raise ValueError(
+                f"{who} takes one sample (a 1-D list of {nin} inputs), got an array of shape "
+                f"{x.shape}; call it once per row, or use nn.predict(model, X) for a batch"
+            )
+        xs = x.tolist()
+    elif isinstance(x, Sequence) and not isinstance(x, str):
+        xs = list(x)
+    else:
+        raise TypeError(f"{who} takes a list of numbers or Values, not {type(x).__name__}")
+    if len(xs) != nin:
+        raise ValueError(f"{who} expects {nin} inputs, got {len(xs)}")
+    return xs
+
+
+class Neuron(Module):
+    """One unit:  act(sum_i w_i x_i + b).
+
+    Args:
+        nin: number of inputs.
+        activation: a name from ``ACTIVATIONS``.
+        init: "he", "xavier", "lecun" or "uniform"; default He for the ReLU family, Xavier
+            for tanh, sigmoid and linear, LeCun for SELU (see ``nn.init``).
+        seed: an int (reproducible weights) or a numpy Generator (shared with other neurons).
+        fan_out: the number of neurons in the layer, used by the Xavier scheme.
+        label: prefix of the parameters' labels: label "L0.n3" gives "L0.n3.w1", "L0.n3.b".
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str = "tanh",
+        *,
+        init: str | None = None,
+        seed: int | np.random.Generator | None = None,
+        fan_out: int = 1,
+        label: str = "",
+    ) -> None:
+        nin = _check_width(nin, "nin")
+        self._act = get_activation(activation)
+        self.activation = activation
+        scheme = init_for(activation, init)
+        prefix = f"{label}." if label else ""
+        weights = init_weights(scheme, nin, fan_out, make_rng(seed))
+        # w before b: named_parameters() lists them in this order.
+        self.w = [
+            Value(float(wk), label=f"{prefix}w{k}", role="param") for k, wk in enumerate(weights)
+        ]
+        self.b = Value(0.0, label=f"{prefix}b", role="param")
+
+    @property
+    def nin(self) -> int:
+        return len(self.w)
+
+    def _forward(self, xs: list[Input]) -> Value:
+        # One "sum" node over w_1*x_1, ..., w_n*x_n and b; then the activation.
+        terms: list[Value] = [wi * xi for wi, xi in zip(self.w, xs)]  # noqa: B905 (hot loop)
+        terms.append(self.b)
+        return self._act(sum_of(terms))
+
+    def __call__(self, x: Any) -> Value:
+        return self._forward(_as_inputs(x, self.nin, "Neuron"))
+
+    def state_slots(self) -> dict[str, StateSlot]:
+        """weight of shape (1, nin) and bias of shape (1,): a Linear layer with one output."""
+        return _grouped_slots([self])
+
+    def extra_repr(self) -> str:
+        return f"{self.nin}, activation={self.activation!r}"
+
+
+class Layer(Module):
+    """``nout`` neurons that all read the same ``nin`` inputs.
+
+    Returns a list of ``nout`` Values, or one Value when ``nout == 1``. Keyword arguments as
+    for ``Neuron``; with a ``seed`` the whole layer is reproducible.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "tanh",
+        *,
+        init: str | None = None,
+        seed: int | np.random.Generator | None = None,
+        label: str = "",
+    ) -> None:
+        nin = _check_width(nin, "nin")
+        nout = _check_width(nout, "nout")
+        get_activation(activation)  # fail before drawing any weight
+        rng = make_rng(seed)
+        prefix = f"{label}." if label else ""
+        self.activation = activation
+        self.neurons = [
+            Neuron(nin, activation, init=init, seed=rng, fan_out=nout, label=f"{prefix}n{j}")
+            for j in range(nout)
+        ]
+
+    @property
+    def nin(self) -> int:
+        return self.neurons[0].nin
+
+    @property
+    def nout(self) -> int:
+        return len(self.neurons)
+
+    def _forward(self, xs: list[Input]) -> Value | list[Value]:
+        out = [n._forward(xs) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def __call__(self, x: Any) -> Value | list[Value]:
+        return self._forward(_as_inputs(x, self.nin, "Layer"))
+
+    def state_slots(self) -> dict[str, StateSlot]:
+        """weight of shape (nout, nin) and bias of shape (nout,), PyTorch's Linear layout."""
+        return _grouped_slots(self.neurons)
+
+    def extra_repr(self) -> str:
+        return f"{self.nin} -> {self.nout}, activation={self.activation!r}"
+
+    def __repr__(self) -> str:
+        # One line: listing nout identical neurons would say nothing more.
+        return f"Layer({self.extra_repr()})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``nin`` inputs, then one layer per entry of ``nouts``.
+
+    Hidden layers use ``activation``, the last one ``output_activation`` (default "linear":
+    raw scores, for a loss that takes logits). Parameter labels name the layer and neuron:
+    "L1.n3.w0" is weight 0 of neuron 3 of layer 1.
+
+        model = MLP(2, [16, 16, 1], activation="relu", seed=0)
+        score = model([0.5, -1.0])        # one Value (the last layer has one neuron)
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "tanh",
+        output_activation: str = "linear",
+        *,
+        init: str | None = None,
+        seed: int | np.random.Generator | None = None,
+    ) -> None:
+        nin = _check_width(nin, "nin")
+        if isinstance(nouts, (int, np.integer)) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"nouts must be a non-empty list of layer widths, got {nouts!r}")
+        widths = [nin] + [_check_width(n, "each layer width in nouts") for n in nouts]
+        get_activation(activation)
+        get_activation(output_activation)
+        rng = make_rng(seed)
+        last = len(widths) - 2
+        self.layers = [
+            Layer(
+                widths[i],
+                widths[i + 1],
+                output_activation if i == last else activation,
+                init=init,
+                seed=rng,
+                label=f"L{i}",
+            )
+            for i in range(len(widths) - 1)
+        ]
+
+    @property
+    def nin(self) -> int:
+        return self.layers[0].nin
+
+    @property
+    def nout(self) -> int:
+        return self.layers[-1].nout
+
+    def __call__(self, x: Any) -> Value | list[Value]:
+        out: Any = _as_inputs(x, self.nin, "MLP")
+        for layer in self.layers:
+            # A one-neuron layer gives a Value; the next layer then has nin == 1.
+            out = layer._forward(out if isinstance(out, list) else [out])
+        return out
+
+    def extra_repr(self) -> str:
+        widths = [layer.nout for layer in self.layers]
+        return f"{self.nin} -> {widths}, {self.num_parameters()} parameters"
+
+
+def _grouped_slots(neurons: list[Neuron]) -> dict[str, StateSlot]:
+    """The neurons' weights as one (nout, nin) array and their biases as one (nout,) array."""
+    nout, nin = len(neurons), neurons[0].nin
+    f64 = np.dtype(np.float64)
+
+    def get_weight() -> np.ndarray:
+        return np.array([[w.data for w in n.w] for n in neurons], dtype=np.float64)
+
+    def set_weight(a: np.ndarray) -> None:
+        for n, row in zip(neurons, a.tolist(), strict=True):
+            for w, v in zip(n.w, row, strict=True):
+                w.data = float(v)
+
+    def get_bias() -> np.ndarray:
+        return np.array([n.b.data for n in neurons], dtype=np.float64)
+
+    def set_bias(a: np.ndarray) -> None:
+        for n, v in zip(neurons, a.tolist(), strict=True):
+            n.b.data = float(v)
+
+    return {
+        "weight": StateSlot((nout, nin), f64, get_weight, set_weight),
+        "bias": StateSlot((nout,), f64, get_bias, set_bias),
+    }
