@@ -1,0 +1,138 @@
+"""Optimizers: turn gradients into parameter updates.
+
+They work on any parameter with ``.data`` and ``.grad``: a scalar ``Value`` (floats; the new
+value is assigned) or a Tensor (ndarrays; updated in place, so other references see it).
+A parameter whose ``.grad`` is None has had no gradient yet and is skipped. Updates are plain
+arithmetic on ``.data``: no graph is recorded.
+
+    opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for step in range(100):
+        loss = ...
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from nn.module import zero_grads
+
+
+def _check_number(value: object, name: str, low: float, high: float = math.inf) -> float:
+    """A float in [low, high), or a ValueError that names the argument and the range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if not low <= value < high:
+        interval = f"[{low:g}, {high:g})" if high != math.inf else f">= {low:g}"
+        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+    return float(value)
+
+
+class Optimizer:
+    """Holds the parameters (in a list) and per-parameter state; subclasses define ``step``."""
+
+    def __init__(self, params: Iterable[Any], lr: float) -> None:
+        self.params: list[Any] = list(params)
+        if not self.params:
+            raise ValueError("optimizer got an empty parameter list")
+        for i, p in enumerate(self.params):
+            if not (hasattr(p, "data") and hasattr(p, "grad")):
+                raise TypeError(
+                    f"parameter {i} ({type(p).__name__}) has no .data and .grad; pass "
+                    "model.parameters()"
+                )
+        self.lr = _check_number(lr, "lr", 0.0)
+        # State per parameter, by position in self.params (momentum buffers, Adam moments).
+        self.state: list[dict[str, Any]] = [{} for _ in self.params]
+
+    def zero_grad(self) -> None:
+        """Reset the gradients before the next ``backward()`` (they accumulate otherwise)."""
+        zero_grads(self.params)
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr:g})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum and weight decay (PyTorch's rule).
+
+    g = grad + weight_decay * p          (L2 penalty weight_decay/2 * p**2, differentiated)
+    v = momentum * v + g                 (v = g on the first step)
+    p = p - lr * v                       (momentum 0: plain  p = p - lr * g)
+    """
+
+    def __init__(
+        self, params: Iterable[Any], lr: float, momentum: float = 0.0, weight_decay: float = 0.0
+    ) -> None:
+        super().__init__(params, lr)
+        self.momentum = _check_number(momentum, "momentum", 0.0, 1.0)
+        self.weight_decay = _check_number(weight_decay, "weight_decay", 0.0)
+
+    def step(self) -> None:
+        for p, state in zip(self.params, self.state, strict=True):
+            g = p.grad
+            if g is None:
+                continue
+            if self.weight_decay:
+                g = g + self.weight_decay * p.data
+            if self.momentum:
+                v = state.get("velocity")
+                # A new object each step, never `v *= ...`: v must not alias p.grad.
+                v = g * 1.0 if v is None else self.momentum * v + g
+                state["velocity"] = v
+                g = v
+            p.data -= self.lr * g  # in place for an ndarray, a new float for a Value
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015): a step per parameter scaled by its gradient's running size.
+
+        m = b1 m + (1 - b1) g              running mean of g
+        v = b2 v + (1 - b2) g**2           running mean of g**2
+        m_hat = m / (1 - b1**t),  v_hat = v / (1 - b2**t)    (t = steps taken, from 1)
+        p = p - lr * m_hat / (sqrt(v_hat) + eps)
+
+    The first step therefore moves each parameter by about lr * sign(g).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"betas must be a pair (b1, b2), got {betas!r}")
+        self.betas = (
+            _check_number(betas[0], "betas[0]", 0.0, 1.0),
+            _check_number(betas[1], "betas[1]", 0.0, 1.0),
+        )
+        self.eps = _check_number(eps, "eps", 0.0)
+        self.weight_decay = _check_number(weight_decay, "weight_decay", 0.0)
+
+    def step(self) -> None:
+        b1, b2 = self.betas
+        for p, state in zip(self.params, self.state, strict=True):
+            g = p.grad
+            if g is None:
+                continue
+            if self.weight_decay:
+                g = g + self.weight_decay * p.data
+            # m and v start at 0 (a float 0.0 broadcasts against an array gradient).
+            t = state.get("step", 0) + 1
+            m = b1 * state.get("m", 0.0) + (1.0 - b1) * g
+            v = b2 * state.get("v", 0.0) + (1.0 - b2) * g * g
+            state["step"], state["m"], state["v"] = t, m, v
+            m_hat = m / (1.0 - b1**t)
+            v_hat = v / (1.0 - b2**t)
+            p.data -= self.lr * m_hat / (v_hat**0.5 + self.eps)
