@@ -1,0 +1,305 @@
+"""Small datasets, real datasets read from disk, mini-batches and a train/test split.
+
+Every generator returns ``(X, y)``: X a float64 array of shape (n, features), y an int64 array
+of class labels of shape (n,). A ``seed`` makes the data the same on every run. Nothing here
+downloads: ``load_digits`` uses the copy bundled with scikit-learn, and ``load_mnist`` reads
+files you already have.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from nn.init import make_rng
+
+Seed = int | np.random.Generator | None
+
+
+def _check_count(n: object, name: str, minimum: int = 1) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {n!r}")
+    return int(n)
+
+
+def _check_noise(noise: object) -> float:
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0:
+        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
+    return float(noise)
+
+
+def _shuffled(
+    X: np.ndarray, y: np.ndarray, noise: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffle the samples and add Gaussian noise of standard deviation ``noise``."""
+    order = rng.permutation(len(y))
+    X, y = X[order], y[order]
+    if noise > 0:
+        X = X + rng.normal(0.0, noise, size=X.shape)
+    return X.astype(np.float64), y.astype(np.int64)
+
+
+# ---------------------------------------------------------------------------- toy sets
+
+
+def make_moons(
+    n: int = 100, noise: float = 0.1, seed: Seed = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles, the classic non-linear two-class set.
+
+    Class 0: the upper half of the unit circle, (cos a, sin a) for a in [0, pi].
+    Class 1: the lower half shifted right and up, (1 - cos a, 0.5 - sin a).
+    n // 2 points in class 0 and the rest in class 1, evenly spaced in a, then shuffled and
+    blurred with Gaussian noise.
+    """
+    n = _check_count(n, "n", 2)
+    noise = _check_noise(noise)
+    n0 = n // 2
+    a0, a1 = np.linspace(0.0, math.pi, n0), np.linspace(0.0, math.pi, n - n0)
+    upper = np.stack([np.cos(a0), np.sin(a0)], axis=1)
+    lower = np.stack([1.0 - np.cos(a1), 0.5 - np.sin(a1)], axis=1)
+    X = np.concatenate([upper, lower])
+    y = np.concatenate([np.zeros(n0), np.ones(n - n0)])
+    return _shuffled(X, y, noise, make_rng(seed))
+
+
+def xor(n: int = 4, noise: float = 0.0, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
+    """XOR: label 1 when exactly one of the two inputs is 1.
+
+    With the defaults, exactly the truth table, in order:
+        (0, 0) -> 0,  (0, 1) -> 1,  (1, 0) -> 1,  (1, 1) -> 0
+    With n > 4, the four corners repeated in turn (n points), blurred with Gaussian noise and
+    shuffled. No straight line separates the classes, so a network needs a hidden layer.
+    """
+    n = _check_count(n, "n")
+    noise = _check_noise(noise)
+    corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    labels = np.array([0, 1, 1, 0])
+    if n == 4 and noise == 0.0:
+        return corners.copy(), labels.astype(np.int64)
+    index = np.arange(n) % 4
+    return _shuffled(corners[index], labels[index], noise, make_rng(seed))
+
+
+def spiral(
+    n: int = 300, classes: int = 3, noise: float = 0.2, seed: Seed = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interleaved spiral arms, one per class (the CS231n set).
+
+    Arm k: radius r from 0 to 1 and angle t = 4 (k + r) + noise, point (r sin t, r cos t).
+    The noise here jitters the angle. n points in all, split as evenly as possible.
+    """
+    n = _check_count(n, "n")
+    classes = _check_count(classes, "classes", 2)
+    noise = _check_noise(noise)
+    rng = make_rng(seed)
+    sizes = [n // classes + (1 if k < n % classes else 0) for k in range(classes)]
+    points, labels = [], []
+    for k, size in enumerate(sizes):
+        r = np.linspace(0.0, 1.0, size)
+        t = 4.0 * (k + r) + rng.normal(0.0, noise, size) if noise else 4.0 * (k + r)
+        points.append(np.stack([r * np.sin(t), r * np.cos(t)], axis=1))
+        labels.append(np.full(size, k))
+    return _shuffled(np.concatenate(points), np.concatenate(labels), 0.0, rng)
+
+
+def circles(
+    n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: Seed = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two concentric circles: class 0 of radius 1, class 1 of radius ``factor`` (< 1)."""
+    n = _check_count(n, "n", 2)
+    noise = _check_noise(noise)
+    if not 0 < factor < 1:
+        raise ValueError(f"factor (inner radius / outer radius) must be in (0, 1), got {factor!r}")
+    n0 = n // 2
+    a0 = np.linspace(0.0, 2 * math.pi, n0, endpoint=False)
+    a1 = np.linspace(0.0, 2 * math.pi, n - n0, endpoint=False)
+    X = np.concatenate(
+        [np.stack([np.cos(a0), np.sin(a0)], 1), factor * np.stack([np.cos(a1), np.sin(a1)], 1)]
+    )
+    y = np.concatenate([np.zeros(n0), np.ones(n - n0)])
+    return _shuffled(X, y, noise, make_rng(seed))
+
+
+# ---------------------------------------------------------------------------- real sets
+
+
+def load_digits(scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The 1797 8x8 handwritten digits bundled with scikit-learn (no download).
+
+    X has shape (1797, 64): pixel intensities 0..16, divided by 16 when ``scale``. y: 0..9.
+    """
+    from sklearn.datasets import load_digits as sklearn_digits  # slow import: only when used
+
+    bunch = sklearn_digits()
+    X = np.asarray(bunch.data, dtype=np.float64)
+    return (X / 16.0 if scale else X), np.asarray(bunch.target, dtype=np.int64)
+
+
+#: IDX element types: the third byte of the magic number -> big-endian NumPy dtype.
+IDX_DTYPES: dict[int, str] = {
+    0x08: ">u1",
+    0x09: ">i1",
+    0x0B: ">i2",
+    0x0C: ">i4",
+    0x0D: ">f4",
+    0x0E: ">f8",
+}
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read one IDX file (the MNIST format), gzipped or plain.
+
+    Layout: a 4-byte magic number (0, 0, element type, number of dimensions), one big-endian
+    uint32 per dimension, then the elements, big-endian, in row-major order. Raises ValueError
+    for a wrong magic number, a truncated file, or more bytes than the dimensions call for.
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":  # the gzip magic number, whatever the file is called
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as e:
+            raise ValueError(f"{path}: damaged or truncated gzip data ({e})") from None
+    if len(raw) < 4:
+        raise ValueError(f"{path}: truncated IDX file ({len(raw)} bytes, the header needs 4)")
+    zero0, zero1, code, ndim = raw[0], raw[1], raw[2], raw[3]
+    if zero0 != 0 or zero1 != 0 or code not in IDX_DTYPES:
+        raise ValueError(
+            f"{path}: not an IDX file: bad magic number {raw[:4].hex()} (expected 0000, a type "
+            f"byte in {[f'{c:02x}' for c in IDX_DTYPES]} and the number of dimensions)"
+        )
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"{path}: truncated IDX header ({len(raw)} bytes, needs {header})")
+    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    dtype = np.dtype(IDX_DTYPES[code])
+    expected = math.prod(shape) * dtype.itemsize
+    body = len(raw) - header
+    if body < expected:
+        raise ValueError(
+            f"{path}: truncated IDX data: shape {shape} needs {expected} bytes, found {body}"
+        )
+    if body > expected:
+        raise ValueError(
+            f"{path}: size mismatch: shape {shape} needs {expected} bytes of data, but the file "
+            f"has {body - expected} more"
+        )
+    data = np.frombuffer(raw, dtype=dtype, count=math.prod(shape), offset=header)
+    return data.reshape(shape).astype(dtype.newbyteorder("="))
+
+
+_MNIST_PREFIX = {"train": "train", "test": "t10k"}
+
+
+def _find_idx(folder: Path, stem: str) -> Path:
+    """The file for ``stem`` (e.g. "train-images-idx3-ubyte"), with the usual name variants."""
+    dotted = stem.replace("-idx", ".idx")  # some copies are named train-images.idx3-ubyte
+    candidates = [folder / f"{s}{gz}" for s in (stem, dotted) for gz in ("", ".gz")]
+    for c in candidates:
+        if c.is_file():
+            return c
+    raise FileNotFoundError(
+        f"no {stem} file in {folder}; looked for: {', '.join(c.name for c in candidates)}"
+    )
+
+
+def load_mnist(
+    folder: str | Path, split: str = "train", flatten: bool = True, normalize: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read MNIST (or Fashion-MNIST) from the four standard IDX files in ``folder``.
+
+    ``split`` "train" reads train-images-idx3-ubyte and train-labels-idx1-ubyte, "test" the
+    t10k-* pair; each gzipped (.gz) or not. Returns X of shape (n, 784), or (n, 28, 28)
+    without ``flatten``, as float32 in [0, 1] (``normalize``) or the raw uint8 pixels; y int64.
+    """
+    if split not in _MNIST_PREFIX:
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"MNIST folder {folder} does not exist")
+    prefix = _MNIST_PREFIX[split]
+    images_path = _find_idx(folder, f"{prefix}-images-idx3-ubyte")
+    labels_path = _find_idx(folder, f"{prefix}-labels-idx1-ubyte")
+    images, labels = read_idx(images_path), read_idx(labels_path)
+    if images.ndim != 3:
+        raise ValueError(f"{images_path}: images need 3 dimensions, found shape {images.shape}")
+    if labels.ndim != 1:
+        raise ValueError(f"{labels_path}: labels need 1 dimension, found shape {labels.shape}")
+    if len(images) != len(labels):
+        raise ValueError(
+            f"size mismatch: {images_path.name} has {len(images)} images but "
+            f"{labels_path.name} has {len(labels)} labels"
+        )
+    X = images.reshape(len(images), -1) if flatten else images
+    if normalize:
+        X = X.astype(np.float32) / np.float32(255.0)
+    return X, labels.astype(np.int64)
+
+
+# ---------------------------------------------------------------------------- batching
+
+
+def check_xy(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
+    """X and y as arrays with the same, nonzero number of samples, or a ValueError."""
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim == 0 or y.ndim == 0:
+        raise ValueError("X and y must be arrays with one row per sample, not scalars")
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
+    if len(X) == 0:
+        raise ValueError("empty dataset: X and y have no samples")
+    return X, y
+
+
+def batches(
+    X: np.ndarray,
+    y: np.ndarray,
+    batch_size: int | None,
+    shuffle: bool = True,
+    seed: Seed = None,
+    drop_last: bool = False,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield (X_batch, y_batch) pairs that cover the data once (one epoch).
+
+    ``batch_size`` None means the whole set in one batch. With ``shuffle`` the order is a
+    random permutation (reproducible with ``seed``); the last batch is smaller when the size
+    does not divide the data, unless ``drop_last``.
+    """
+    X, y = check_xy(X, y)
+    n = len(X)
+    size = n if batch_size is None else _check_count(batch_size, "batch_size")
+    order = make_rng(seed).permutation(n) if shuffle else np.arange(n)
+    stop = n - n % size if drop_last else n
+    for start in range(0, stop, size):
+        index = order[start : start + size]
+        yield X[index], y[index]
+
+
+def train_test_split(
+    X: np.ndarray, y: np.ndarray, test_size: float | int = 0.25, seed: Seed = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle and split into (X_train, X_test, y_train, y_test), scikit-learn's order.
+
+    ``test_size``: a fraction in (0, 1) or a number of test samples; both parts are non-empty.
+    """
+    X, y = check_xy(X, y)
+    n = len(X)
+    if isinstance(test_size, float) and 0.0 < test_size < 1.0:
+        n_test = math.ceil(test_size * n)
+    elif isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool):
+        n_test = int(test_size)
+    else:
+        raise ValueError(f"test_size must be a fraction in (0, 1) or a count, got {test_size!r}")
+    if not 0 < n_test < n:
+        raise ValueError(
+            f"test_size {test_size!r} leaves an empty part: {n} samples, {n_test} for test"
+        )
+    order = make_rng(seed).permutation(n)
+    test, train = order[:n_test], order[n_test:]
+    return X[train], X[test], y[train], y[test]
