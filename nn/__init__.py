@@ -1,0 +1,42 @@
+"""gradflow's neural networks: modules, losses, optimizers, data, training, saving.
+
+import nn
+X, y = nn.data.make_moons(n=100, noise=0.1, seed=0)
+model = nn.MLP(2, [16, 16, 1], activation="relu", seed=0)
+history = nn.fit(model, X, y, loss="hinge", epochs=100)
+nn.save(model, "moons.safetensors")
+"""
+
+from nn import data, losses, optim
+from nn.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge_loss,
+    mse_loss,
+)
+from nn.mlp import ACTIVATIONS, MLP, Layer, Neuron
+from nn.module import Module
+from nn.serialize import load, save
+from nn.train import History, fit, predict
+
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "History",
+    "Layer",
+    "Module",
+    "Neuron",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "data",
+    "fit",
+    "hinge_loss",
+    "load",
+    "losses",
+    "mse_loss",
+    "optim",
+    "predict",
+    "save",
+]
