@@ -33,6 +33,8 @@ def power(x: float, y: float) -> float:
         odd_integer = y == int(y) and int(y) % 2 == 1
         return -INF if (odd_integer and math.copysign(1.0, x) < 0) else INF
     except OverflowError:  # |x| ** y too large: the sign is negative only for an odd power
+        if x < 0.0 and y != int(y):  # (-10) ** 400.5: no real value, however large
+            return NAN
         odd_integer = y == int(y) and int(y) % 2 == 1
         return -INF if (x < 0 and odd_integer) else INF
     if isinstance(result, complex):  # negative base, fractional exponent

@@ -122,6 +122,10 @@ EDGES = [
     # 10 ** 400 overflows to inf; (-10) ** 401 to -inf
     ("10**400", lambda: Value(10.0) ** 400, INF, (INF,)),
     ("(-10)**401", lambda: Value(-10.0) ** 401, -INF, (INF,)),
+    # (-10) ** 400.5 would overflow if it were real, but a fractional power of a negative
+    # number is nan however large: not inf
+    ("(-10)**400.5", lambda: Value(-10.0) ** 400.5, NAN, (NAN,)),
+    ("(-1e300)**1.5", lambda: Value(-1e300) ** 1.5, NAN, (NAN,)),
     # Value ** Value: (-8) ** 0.5 = nan in both slopes
     ("(-8)**y", lambda: Value(-8.0) ** Value(0.5), NAN, (NAN, NAN)),
     # 0 ** y for y = -1: inf; d/dx = -inf, d/dy = inf * log(0) = inf * -inf = -inf
@@ -278,3 +282,12 @@ def test_power_of_a_negative_base_is_nan_unless_the_exponent_is_an_integer(x, y)
     else:
         # a fractional one has no real value: nan, not Python's complex number
         assert math.isnan(out.data)
+
+
+@given(
+    x=st.floats(max_value=-1e-300, allow_infinity=False),
+    y=st.floats(allow_nan=False, allow_infinity=False).filter(lambda y: y != int(y)),
+)
+def test_a_negative_base_to_a_fractional_power_is_nan_even_when_it_would_overflow(x, y):
+    assert math.isnan((Value(x) ** y).data)
+    assert math.isnan((Value(x) ** Value(y)).data)
