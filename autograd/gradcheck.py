@@ -81,7 +81,7 @@ def _error(analytic: float, numeric: float) -> float:
     if not (np.isfinite(analytic) and np.isfinite(numeric)):
         same = analytic == numeric or (np.isnan(analytic) and np.isnan(numeric))
         return 0.0 if same else float("inf")
-    return abs(analytic - numeric) / max(1.0, abs(analytic), abs(numeric))
+    return float(abs(analytic - numeric) / max(1.0, abs(analytic), abs(numeric)))
 
 
 def _name(x: Any, i: int) -> str:
@@ -102,6 +102,8 @@ def gradcheck(
     inputs' ``.grad`` is restored afterwards, so a check does not disturb training state.
     """
     inputs = list(inputs)
+    for i, x in enumerate(inputs):
+        _check_input(x, i)
     saved = [x.grad for x in inputs]
     try:
         for x in inputs:
@@ -111,7 +113,7 @@ def gradcheck(
         out.backward()
         analytic = [x.grad if isinstance(x, Value) else _tensor_grad(x) for x in inputs]
     finally:
-        for x, g in zip(inputs, saved):
+        for x, g in zip(inputs, saved, strict=True):
             x.grad = g
 
     def f_at() -> float:
@@ -120,7 +122,7 @@ def gradcheck(
 
     rng = np.random.default_rng(seed)
     checks: list[Check] = []
-    for i, (x, grad) in enumerate(zip(inputs, analytic)):
+    for i, (x, grad) in enumerate(zip(inputs, analytic, strict=True)):
         if isinstance(x, Value):
             numeric = _central_difference(f_at, _mover(x), eps)
             checks.append(Check(_name(x, i), grad, numeric, _error(grad, numeric)))
@@ -128,7 +130,9 @@ def gradcheck(
             for index in np.ndindex(x.data.shape):
                 numeric = _central_difference(f_at, _mover(x, index), eps)
                 where = f"{_name(x, i)}[{', '.join(map(str, index))}]"
-                checks.append(Check(where, float(grad[index]), numeric, _error(grad[index], numeric)))
+                checks.append(
+                    Check(where, float(grad[index]), numeric, _error(grad[index], numeric))
+                )
         else:
             for k in range(RANDOM_DIRECTIONS):
                 v = rng.standard_normal(x.data.shape)
@@ -141,14 +145,37 @@ def gradcheck(
     if not checks:
         return GradcheckResult(True, 0.0, None, tol, checks)
     worst = max(checks, key=lambda c: c.error)
-    return GradcheckResult(worst.error <= tol, worst.error, worst, tol, checks)
+    return GradcheckResult(bool(worst.error <= tol), worst.error, worst, tol, checks)
+
+
+def _check_input(x: Any, i: int) -> None:
+    """A clear error for an input that cannot be checked, instead of a misleading result."""
+    if isinstance(x, Value):
+        return
+    data = getattr(x, "data", None)
+    if not isinstance(data, np.ndarray):
+        raise TypeError(
+            f"gradcheck inputs are Values or Tensors; {_name(x, i)} is a {type(x).__name__}"
+        )
+    if not getattr(x, "requires_grad", True):
+        raise ValueError(
+            f"{_name(x, i)} has requires_grad=False, so backprop gives it no gradient to "
+            "check; make it with requires_grad=True"
+        )
+    if data.dtype != np.float64:
+        raise ValueError(
+            f"{_name(x, i)} is {data.dtype}: gradcheck needs float64 (central differences in "
+            f"{data.dtype} cannot resolve eps); check a float64 copy"
+        )
 
 
 def _tensor_grad(x: Any) -> np.ndarray:
     return np.zeros_like(x.data) if x.grad is None else np.array(x.grad, dtype=np.float64)
 
 
-def _central_difference(f_at: Callable[[], float], move: Callable[[float], None], eps: float) -> float:
+def _central_difference(
+    f_at: Callable[[], float], move: Callable[[float], None], eps: float
+) -> float:
     """(f(x + eps) - f(x - eps)) / (2 eps), where move(h) puts the input at x + h."""
     try:
         move(eps)
@@ -160,7 +187,9 @@ def _central_difference(f_at: Callable[[], float], move: Callable[[float], None]
     return (plus - minus) / (2.0 * eps)
 
 
-def _mover(x: Any, index: tuple[int, ...] | None = None, direction: Any = None) -> Callable[[float], None]:
+def _mover(
+    x: Any, index: tuple[int, ...] | None = None, direction: Any = None
+) -> Callable[[float], None]:
     """move(h) for a Value, for one element of a Tensor, or for a Tensor along a direction."""
     if isinstance(x, Value):
         start = x.data
@@ -177,4 +206,5 @@ def _mover(x: Any, index: tuple[int, ...] | None = None, direction: Any = None) 
 
         def move(h: float) -> None:
             data[...] = start + h * direction
+
     return move
