@@ -11,6 +11,7 @@ For example::
 
 from viz.diagram import Diagram, GraphvizNotFoundError, Layout
 from viz.draw import LargeGraphWarning, draw
+from viz.plots import plot_activations, plot_decision_boundary, plot_grad_flow, plot_history
 from viz.steps import BackwardTable, backward_table, draw_steps, save_steps
 
 __all__ = [
@@ -22,5 +23,9 @@ __all__ = [
     "backward_table",
     "draw",
     "draw_steps",
+    "plot_activations",
+    "plot_decision_boundary",
+    "plot_grad_flow",
+    "plot_history",
     "save_steps",
 ]

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from viz.graph_view import GraphView
+from viz.graph_view import GraphView, leaf_role
 
 ACTIVATIONS = frozenset(
     {"tanh", "sigmoid", "relu", "leaky_relu", "elu", "selu", "gelu", "softplus"}
@@ -41,7 +41,7 @@ class Group:
 
     @property
     def params(self) -> list[Any]:
-        return [m for m in self.members if not m.parents and getattr(m, "role", "") == "param"]
+        return [m for m in self.members if leaf_role(m) == "param"]
 
 
 # ---------------------------------------------------------------------------- focus
@@ -233,7 +233,7 @@ def assign_layers(view: GraphView, nodes: list[Any], groups: list[Group]) -> boo
                 ready.append(nxt)
     if len(ordered) != len(units):
         for k, g in enumerate(groups, start=1):
-            g.title = f"neuron {k}"
+            g.title = _named_title(g) or f"neuron {k}"
         return False
     level: dict[int, int] = {}
     for unit in ordered:
@@ -244,8 +244,18 @@ def assign_layers(view: GraphView, nodes: list[Any], groups: list[Group]) -> boo
     counters: dict[int, int] = {}
     for g in sorted(groups, key=lambda g: view.index[g.members[0]]):
         counters[g.layer] = counters.get(g.layer, 0) + 1
-        g.title = f"neuron {g.layer}.{counters[g.layer]}"
+        g.title = _named_title(g) or f"neuron {g.layer}.{counters[g.layer]}"
     return True
+
+
+def _named_title(group: Group) -> str:
+    """``neuron L0.n3`` when all the neuron's parameters are labelled ``L0.n3.<name>``."""
+    prefixes = {str(p.label).rpartition(".")[0] for p in group.params}
+    if len(prefixes) == 1:
+        prefix = prefixes.pop()
+        if prefix:
+            return f"neuron {prefix}"
+    return ""
 
 
 def fold_layers(view: GraphView, nodes: list[Any], groups: list[Group]) -> list[Group]:

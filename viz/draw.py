@@ -37,6 +37,11 @@ MAX_NODES = 300  # above this many values, draw() folds neurons (and layers) int
 # out a thousand labelled edges as dot does (each label a node of its own) takes seconds.
 XLABEL_ABOVE = 300
 
+# A gradient summed from at most this many branches is written out as its sum.
+MAX_TERMS = 6
+# Between folded neurons, edges carry labels only while there are at most this many.
+MAX_LABELLED_BUNDLES = 60
+
 RANKDIRS = ("LR", "RL", "TB", "BT")
 COLLAPSE = ("auto", "none", "neuron", "layer")
 
@@ -203,7 +208,7 @@ class Builder:
         self.roles: list[str] = []
         self.marks: set[str] = set()
         self.use_xlabels = len(nodes) > XLABEL_ABOVE and not self.groups
-        self.dot = graphviz.Digraph("gradflow")
+        self.dot = graphviz.Digraph("diagram")
         self.dot.attr(
             rankdir=options.rankdir,
             fontname=style.FONT,
@@ -305,11 +310,10 @@ class Builder:
         summed = ""
         if len(terms) >= 2:
             self.marks.add("branches")
-            summed = (
-                f" = {fmt_sum(downs, self.opt.digits)}"
-                if scalar
-                else f" (sum of {len(terms)} branches)"
-            )
+            if scalar and len(terms) <= MAX_TERMS:
+                summed = f" = {fmt_sum(downs, self.opt.digits)}"
+            else:
+                summed = f" (sum of {len(terms)} branches)"
         if view.grad_mismatch(node):
             total = view.pass_total(node)
             return [f"grad {self.fmt(grad)}", f"this graph: {self.fmt(total)}{summed}"]
@@ -400,7 +404,9 @@ class Builder:
         params = group.params
         ops = sum(1 for m in group.members if m.parents)
         if group.kind == "layer":
-            count = f"{group.neurons} neurons, {len(params)} params"
+            count = (
+                f"{group.neurons} neuron{'s' if group.neurons != 1 else ''}, {len(params)} params"
+            )
         else:
             count = f"{len(params)} params, {ops} ops"
         rows = [f"<b>{escape(group.title)}</b>", escape(count)]
@@ -462,9 +468,11 @@ class Builder:
                 done = self.frame is None or self.is_final(node)
                 attrs = {} if done else style.edge_attrs([], pending=True)
                 self.edge(f"{self.name(node)}op", self.name(node), **attrs)
+        # Between folded nodes, label the edges only while there are few of them.
+        labelled = len(aggregated) <= MAX_LABELLED_BUNDLES
         for (tail, head), edges in aggregated.items():
             if len(edges) == 1:
-                self.operand_edge(tail, head, edges[0][0])
+                self.operand_edge(tail, head, edges[0][0], labelled=labelled)
             else:
                 self.bundle_edge(tail, head, [e for e, _, _ in edges])
         if self.opt.legend:
@@ -488,7 +496,9 @@ class Builder:
         ):
             self.dot.node(name, "", shape="point", style="invis", width="0", pos=f"{x:g},{y:g}")
 
-    def operand_edge(self, tail: str, head: str, edge: EdgeInfo | None) -> None:
+    def operand_edge(
+        self, tail: str, head: str, edge: EdgeInfo | None, *, labelled: bool = True
+    ) -> None:
         if edge is not None:
             marks = self.view.edge_marks(edge)
         else:  # no gradient flows to this operand (a tensor that needs none)
@@ -497,7 +507,8 @@ class Builder:
             self.edge(tail, head, self.edge_label(edge, []), **style.edge_attrs([], pending=True))
             return
         self.marks.update(m for m in marks if m != "noflow")
-        self.edge(tail, head, self.edge_label(edge, marks), **style.edge_attrs(marks))
+        label = self.edge_label(edge, marks) if labelled else ""
+        self.edge(tail, head, label, **style.edge_attrs(marks))
 
     def bundle_edge(self, tail: str, head: str, edges: list[EdgeInfo | None]) -> None:
         """Several original edges between folded nodes, drawn as one."""
