@@ -252,3 +252,43 @@ def test_mlp_16_16_1_reaches_97_percent_on_moons_within_100_full_batch_steps():
     else:
         pytest.fail("accuracy stayed below 97% for 100 steps")
     assert isinstance(model([0.0, 0.0]), Value)
+
+
+# ---------------------------------------------------------------------------- backends
+
+
+def test_a_new_engine_plugs_into_fit_and_predict_through_one_backend(monkeypatch):
+    # How the Tensor engine joins: a Backend that runs the whole batch at once. fit's loop,
+    # History, accuracy and the optimizers stay as they are.
+    from autograd.tensor import Tensor, linear
+
+    class TensorLinear(nn.Module):
+        def __init__(self) -> None:
+            self.weight = Tensor(np.zeros((1, 1)), requires_grad=True)
+            self.bias = Tensor(np.zeros(1), requires_grad=True)
+
+        def __call__(self, x: Tensor) -> Tensor:
+            return linear(x, self.weight, self.bias)
+
+    class TensorBackend:
+        def claims(self, model):
+            return all(isinstance(p, Tensor) for p in model.parameters())
+
+        def forward(self, model, X):
+            return model(Tensor(X))
+
+        def targets(self, y):
+            return np.asarray(y, dtype=np.float64).reshape(-1, 1)
+
+        def to_numpy(self, outputs):
+            return outputs.data[:, 0]
+
+    monkeypatch.setattr(nn.train, "BACKENDS", [*nn.train.BACKENDS, TensorBackend()])
+    model = TensorLinear()
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = 2.0 * X[:, 0] - 1.0  # y = 2x - 1
+    h = nn.fit(model, X, y, loss=lambda out, t: ((out - t) ** 2).mean(), epochs=300, lr=0.1,
+               progress=False)  # fmt: skip
+    assert h.loss[-1] < 1e-6
+    assert nn.predict(model, X) == pytest.approx(y, abs=1e-3)
+    assert model.state()["weight"][0, 0] == pytest.approx(2.0, abs=1e-3)
