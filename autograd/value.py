@@ -74,7 +74,10 @@ def _as_float(data: object) -> float:
     if type(data) is float:
         return data  # type: ignore[return-value]
     if isinstance(data, numbers.Real):
-        return float(data)
+        try:
+            return float(data)
+        except OverflowError:  # an int beyond float range, such as 10**400: IEEE says +-inf
+            return math.inf if data > 0 else -math.inf
     if isinstance(data, Value):
         raise TypeError("Value(...) got a Value; use it directly, or Value(v.data) for a copy")
     raise TypeError(
