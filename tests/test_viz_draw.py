@@ -413,3 +413,16 @@ def test_a_fully_dead_tensor_relu_is_blocked():
     loss.backward()
     source = viz.draw(loss).source
     assert "[blocked]" in source and "class=blocked" in source
+
+
+def test_labels_are_escaped_and_a_lone_leaf_draws():
+    a = Value(1.0, label="a<b & c>")
+    out = a * 2.0
+    out.backward()
+    svg = viz.draw(out).pipe("svg")
+    assert "a<b & c>" in svg_text(svg)  # shown as typed, not read as markup
+    leaf = Value(3.0, label="k")
+    assert "data 3" in viz.draw(leaf).source
+    leaf.backward()
+    assert "grad 1" in viz.draw(leaf).source
+    assert len(viz.draw_steps(leaf)) == 1

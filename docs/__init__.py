@@ -1,0 +1,1 @@
+"""gradflow's documentation figures; ``make docs`` regenerates them (``docs.make_figures``)."""
