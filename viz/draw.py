@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -186,7 +187,7 @@ class Builder:
         view: GraphView,
         options: Options,
         nodes: list[Any],
-        groups: list[Group] = (),  # type: ignore[assignment]
+        groups: Sequence[Group] = (),
         *,
         frame: FrameState | None = None,
         layout: Layout | None = None,
