@@ -625,13 +625,29 @@ class Tensor:
 
         ``grad`` defaults to 1 for a one-element tensor; any other shape needs one of its own
         shape (a RuntimeError says so). Gradients accumulate: a second call without
-        ``zero_grad()`` doubles them, as in PyTorch. Reverse topological order, no recursion.
+        ``zero_grad()`` doubles them, as in PyTorch. Reverse topological order, no recursion:
+        each node's gradient is complete when its turn comes, and it sends VJP(g) down every
+        edge to a parent that requires grad. (``backward_steps`` is the same loop, recording.)
+
+        No two tensors ever share a ``.grad`` array. A VJP may hand back g itself or a view of
+        it (``+`` passes g through unchanged, ``reshape`` gives a view), so a received array
+        counts as the parent's own only when it is fresh (not g, not a view); one that is not
+        is copied before it becomes a ``.grad``, and a sum of two contributions is fresh.
         """
         order = self._start(grad)
         with _quiet(all="ignore"):
             for node in reversed(order):
-                if node._g is not None:
-                    _pass_down(node, None)
+                g = node._g
+                if g is None:  # needs no gradient
+                    continue
+                node._g = None
+                if node.grad is None:
+                    node.grad = g if node._g_owned else g.copy()
+                else:
+                    node.grad += g
+                for parent, vjp in zip(node.parents, node._vjps):  # noqa: B905 (strict= slows the loop)
+                    if parent.requires_grad:
+                        _receive(parent, vjp(g), g)
 
     def backward_steps(self, grad: Any = None) -> Iterator[Step]:
         """The same backward as ``backward()``, yielding one ``Step`` per node, root first.
@@ -643,12 +659,21 @@ class Tensor:
         """
         order = self._start(grad)
         for node in reversed(order):
-            upstream = node._g
-            if upstream is not None:
-                sent: list[Edge] = []
-                with _quiet(all="ignore"):
-                    _pass_down(node, sent)
-                yield Step(node, upstream, tuple(sent))  # type: ignore[arg-type]
+            g = node._g
+            if g is None:
+                continue
+            node._g = None
+            if node.grad is None:
+                node.grad = g if node._g_owned else g.copy()
+            else:
+                node.grad += g
+            edges = []
+            for parent, vjp in zip(node.parents, node._vjps):  # noqa: B905 (strict= slows the loop)
+                if parent.requires_grad:
+                    with _quiet(all="ignore"):
+                        downstream = _receive(parent, vjp(g), g)
+                    edges.append(Edge(parent, None, downstream))  # type: ignore[arg-type]
+            yield Step(node, g, tuple(edges))  # type: ignore[arg-type]
 
     def _start(self, grad: Any) -> list[Tensor]:
         """Seed this tensor's gradient; the graph's nodes in topological order (self last)."""
@@ -665,38 +690,25 @@ class Tensor:
             node.grad = None
 
 
-def _pass_down(node: Tensor, sent: list[Edge] | None) -> None:
-    """Finish ``node``: add its gradient g to ``node.grad`` and send g down each edge.
+def _receive(parent: Tensor, d: Any, g: np.ndarray) -> np.ndarray:
+    """Add one edge's downstream gradient d (computed from upstream g) to ``parent``'s pass.
 
-    Every parent that requires grad receives its VJP of g, summed over its edges (``sent``,
-    if given, records each edge). ``.grad`` must never share memory with another tensor's: a
-    VJP may return g itself or a view of it (``+`` passes g through unchanged), so such an
-    array is copied before it becomes a ``.grad``; a fresh array is used as it is.
+    Returns d as an ndarray of the parent's dtype. ``parent._g_owned`` records whether the
+    parent's pass gradient is its own array (see ``Tensor.backward``).
     """
-    g = node._g
-    node._g = None
-    if node.grad is None:
-        node.grad = g if node._g_owned else g.copy()
+    if type(d) is not np.ndarray:  # NumPy turns 0-d results into scalars
+        d = np.asarray(d)
+    if d.dtype is not parent.data.dtype:  # e.g. a float64 constant met a float32 operand
+        d = d.astype(parent.data.dtype)
+    if parent._g is None:
+        parent._g = d
+        parent._g_owned = d is not g and d.base is None  # fresh, not g or a view of g
+    elif parent._g_owned:
+        parent._g += d
     else:
-        node.grad += g
-    for parent, vjp in zip(node.parents, node._vjps):  # noqa: B905 (strict= slows the loop)
-        if not parent.requires_grad:
-            continue
-        d = vjp(g)
-        if type(d) is not np.ndarray:  # NumPy turns 0-d results into scalars
-            d = np.asarray(d)
-        if d.dtype != parent.data.dtype:  # a float64 constant met a float32 operand
-            d = d.astype(parent.data.dtype)
-        if parent._g is None:
-            parent._g = d
-            parent._g_owned = d is not g and d.base is None  # fresh, not a view of g
-        elif parent._g_owned:
-            parent._g += d
-        else:
-            parent._g = parent._g + d
-            parent._g_owned = True
-        if sent is not None:
-            sent.append(Edge(parent, None, d))  # type: ignore[arg-type]
+        parent._g = parent._g + d
+        parent._g_owned = True
+    return d
 
 
 def _matmul_vjps(a: np.ndarray, b: np.ndarray) -> tuple[VJP, VJP]:

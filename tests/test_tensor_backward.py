@@ -142,13 +142,17 @@ def _all_grads(root):
     return [(n, n.grad) for n in topological_order(root) if n.grad is not None]
 
 
-def test_no_two_tensors_share_a_grad_array():
+@pytest.mark.parametrize("run", ["backward", "backward_steps"])
+def test_no_two_tensors_share_a_grad_array(run):
     # "+" passes its upstream gradient through unchanged, reshape/transpose/sum give views
     a, b = leaf(np.ones((2, 3))), leaf(np.ones((2, 3)))
     c = a + b
     d = c.reshape(3, 2).T + 0.0
     e = (d.sum(axis=0) + c[0]).mean()
-    e.backward()
+    if run == "backward":
+        e.backward()
+    else:
+        list(e.backward_steps())
     grads = _all_grads(e)
     assert len(grads) == 10  # a b c reshape T +0 sum c[0] + mean
     for i, (n1, g1) in enumerate(grads):
