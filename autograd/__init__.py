@@ -8,7 +8,7 @@
 
 from autograd.functional import log_softmax, logsumexp, softmax
 from autograd.gradcheck import GradcheckResult, gradcheck
-from autograd.graph import is_grad_enabled, no_grad, topological_order
+from autograd.graph import gc_paused, is_grad_enabled, no_grad, topological_order
 from autograd.tensor import Tensor
 from autograd.value import Edge, Step, Value, sum_of
 
@@ -18,6 +18,7 @@ __all__ = [
     "Step",
     "Tensor",
     "Value",
+    "gc_paused",
     "gradcheck",
     "is_grad_enabled",
     "log_softmax",

@@ -376,7 +376,9 @@ def sum_of(values: Iterable[Operand]) -> Value:
     Python's built-in ``sum`` also works, but builds a chain of n "+" nodes; this builds one
     node with n edges, which is faster and draws as a single node.
     """
-    parents = tuple(_lift(v, "sum") for v in values)
+    parents = tuple(values)
+    if not all(type(p) is Value for p in parents):  # lift numbers only when there are any
+        parents = tuple(_lift(v, "sum") for v in parents)
     if not parents:
         raise ValueError("sum_of() needs at least one value")
     return _result(sum(p.data for p in parents), "sum", parents, (_one,) * len(parents))
