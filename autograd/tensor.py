@@ -259,9 +259,13 @@ class Tensor:
             extras += f", label={self.label!r}"
         return f"Tensor({body}{extras})"
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+    def __iter__(self) -> Iterator[Tensor]:
+        """The rows, each a graph node ``self[i]`` (a 0-d tensor is not iterable)."""
+        return (self[i] for i in range(len(self)))
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         """``np.asarray(t)`` gives the data (plotting, printing); it is not part of the graph."""
-        return self.data if dtype is None else self.data.astype(dtype)
+        return np.array(self.data, dtype=dtype, copy=copy)
 
     def numpy(self) -> np.ndarray:
         """The data array itself (shared, not copied, as in PyTorch)."""
@@ -546,8 +550,10 @@ class Tensor:
     def relu(self) -> Tensor:
         """max(0, x);  d/dx = 1 for x > 0, else 0 (relu'(0) = 0, as in PyTorch)."""
         x = self.data
-        # "not x <= 0" rather than "x > 0": nan passes its gradient, as in Value and PyTorch
-        return _result(np.maximum(x, 0.0), "relu", (self,), (lambda g: g * ~(x <= 0.0),))
+        # The local derivative, 1 or 0 per element, as a mask. "not x <= 0" rather than
+        # "x > 0": nan passes its gradient, as in Value and PyTorch.
+        local = ~(x <= 0.0)
+        return _result(np.maximum(x, 0.0), "relu", (self,), (lambda g: g * local,))
 
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
         """x for x > 0, else slope * x;  d/dx = 1 for x > 0, else slope.

@@ -6,14 +6,16 @@ batch run side by side:
 
 - "numpy": the textbook equations written out by hand, no autodiff (forward z = a W.T + b,
   a = relu(z); softmax - one-hot for the output delta; then BP2-BP4 layer by layer);
-- "tensor": gradflow's Tensor engine with nn.Linear/nn.Sequential (or the raw ``linear`` op
-  while nn has no Tensor modules), cross-entropy as ``-log_softmax(logits)[rows, y].mean()``;
-- "torch": PyTorch CPU nn + optim (skipped when PyTorch is not installed).
+- "tensor": gradflow's Tensor engine with nn.Sequential(nn.Linear, nn.ReLU, ...) and the
+  cross-entropy written as ``-logits.log_softmax(axis=1)[rows, y].mean()``; autodiff does the
+  backward pass;
+- "torch": PyTorch CPU nn + F.cross_entropy + optim.SGD (skipped when PyTorch is absent).
 
-Timings are per step, the minimum over several rounds (the machine is shared and noisy), with
-the implementations interleaved round by round so that they see the same noise. Targets
-(issue 5): tensor/numpy <= 1.3 at batch 32 and <= 1.1 at batch 1797; tensor faster than torch
-at batch 32; tensor backward <= 1.5 x tensor forward.
+Before timing, the three must agree on the loss and every gradient. Each timing round runs the
+implementations back to back; a time is the fastest round (the machine is shared and noisy), a
+ratio the median over rounds of the ratio within a round. Targets (issue 5): tensor/numpy
+<= 1.3 at batch 32 and <= 1.1 at batch 1797; tensor faster than torch at batch 32; tensor
+backward <= 1.5 x tensor forward. The table says which are met.
 
 Run: ``python -m bench tensor`` (also part of ``make bench``).
 """
@@ -21,12 +23,12 @@ Run: ``python -m bench tensor`` (also part of ``make bench``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from autograd.tensor import Tensor, linear
+from autograd.tensor import Tensor
+from nn.linear import Linear, ReLU, Sequential
 
 SIZES = (64, 128, 128, 10)
 BATCHES = (32, 256, 1797)
@@ -35,20 +37,24 @@ LR = 0.05
 ROUND_SECONDS = 0.03  # each timing round runs about this long
 ROUNDS = 15
 
-try:  # PyTorch is optional: measured when installed, skipped otherwise
-    import torch
-except ImportError:  # pragma: no cover - depends on the environment
-    torch = None  # type: ignore[assignment]
+# PyTorch is optional: main() imports it when installed, and the row is skipped otherwise.
+# (Not at import time: the tests use this module's implementations without paying for it.)
+torch: Any = None
+
+
+def load_torch() -> None:
+    global torch
+    try:
+        import torch as installed
+    except ImportError:  # pragma: no cover - depends on the environment
+        return
+    torch = installed
+
 
 try:  # one thread for BLAS and OpenMP (see main)
     from threadpoolctl import threadpool_limits
 except ImportError:  # pragma: no cover - depends on the environment
     threadpool_limits = None  # type: ignore[assignment]
-
-try:  # the nn modules (a later phase may not have landed yet: fall back to raw ops)
-    from nn.linear import Linear, ReLU, Sequential
-except ImportError:  # pragma: no cover - depends on the checkout
-    Linear = ReLU = Sequential = None  # type: ignore[assignment,misc]
 
 
 def make_problem(
@@ -118,29 +124,18 @@ class GradflowTensor:
     name = "tensor"
 
     def __init__(self, params: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> None:
-        if Sequential is not None:
-            self.model = Sequential(
-                Linear(SIZES[0], SIZES[1]), ReLU(), Linear(SIZES[1], SIZES[2]), ReLU(),
-                Linear(SIZES[2], SIZES[3]),
-            )  # fmt: skip
-            self.params = [p for _, p in self.model.named_parameters()]
-            for p, value in zip(self.params, params, strict=True):
-                p.data = value.copy()
-            self.net: Callable[[Tensor], Tensor] = self.model
-        else:
-            self.params = [Tensor(p.copy(), requires_grad=True) for p in params]
-            self.net = self._raw_net
+        self.model = Sequential(
+            Linear(SIZES[0], SIZES[1]), ReLU(), Linear(SIZES[1], SIZES[2]), ReLU(),
+            Linear(SIZES[2], SIZES[3]),
+        )  # fmt: skip
+        self.params = self.model.parameters()  # 0.weight, 0.bias, 2.weight, ...
+        for p, value in zip(self.params, params, strict=True):
+            p.data = value.copy()
         self.X = Tensor(X, role="input")
         self.y, self.rows = y, np.arange(len(y))
 
-    def _raw_net(self, x: Tensor) -> Tensor:
-        W1, b1, W2, b2, W3, b3 = self.params
-        h = linear(x, W1, b1).relu()
-        h = linear(h, W2, b2).relu()
-        return linear(h, W3, b3)
-
     def forward(self) -> None:
-        logits = self.net(self.X)
+        logits = self.model(self.X)
         self.loss = -logits.log_softmax(axis=1)[self.rows, self.y].mean()
 
     def backward(self) -> None:
@@ -272,6 +267,7 @@ def main() -> None:
     interleaved: timings then swing by 10x. One thread each gives stable, comparable figures
     (at these sizes the matrices are too small for threads to pay off much anyway).
     """
+    load_torch()
     threads = torch.get_num_threads() if torch is not None else None
     if torch is not None:
         torch.set_num_threads(1)
@@ -293,8 +289,7 @@ def _run() -> None:
         "median over the rounds of the ratio within a round (same machine load)."
     )
     print(
-        "tensor engine via "
-        + ("nn.Sequential(nn.Linear, nn.ReLU)" if Sequential is not None else "raw linear/relu ops")
+        "tensor: nn.Sequential(nn.Linear, nn.ReLU, ...)"
         + ("; PyTorch " + torch.__version__ if torch is not None else "; PyTorch not installed")
         + ("; 1 thread" if threadpool_limits is not None else "")
     )
@@ -349,6 +344,8 @@ def targets(batch: int, dtype: str, found: dict[str, float]) -> list[str]:
         if "tensor/torch" in found:
             vs = found["tensor/torch"]
             lines.append(line(vs < 1.0, f"tensor/torch {vs:.2f} < 1"))
+        else:
+            lines.append(f"skip   batch {batch:>4} {dtype}: tensor/torch (PyTorch not installed)")
     if batch == 1797:
         lines.append(line(found["ratio"] <= 1.1, f"tensor/numpy {found['ratio']:.2f} <= 1.1"))
     b_f = found["bwd/fwd"]

@@ -1,0 +1,33 @@
+"""The benchmark's Tensor step computes what the textbook equations compute (no timing here).
+
+bench/tensor.py times gradflow's Tensor engine against a hand-written NumPy MLP step (the
+backprop equations BP1-BP4, no autodiff). Those two must agree on the loss, on every gradient
+and on the parameters after an SGD step, or the timings compare different work.
+"""
+
+import numpy as np
+import pytest
+
+from bench.tensor import GradflowTensor, HandNumpy, check_agreement, make_problem
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_engine_gradients_equal_the_textbook_backprop_equations(dtype):
+    params, X, y = make_problem(batch=16, dtype=dtype, seed=3)
+    hand, engine = HandNumpy(params, X, y), GradflowTensor(params, X, y)
+    for impl in (hand, engine):
+        impl.forward()
+        impl.backward()
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    assert engine.loss.item() == pytest.approx(float(hand.loss), rel=rtol)
+    for mine, textbook in zip(engine.gradients(), hand.gradients(), strict=True):
+        assert mine.dtype == dtype and mine.shape == textbook.shape
+        np.testing.assert_allclose(mine, textbook, rtol=rtol, atol=rtol * 1e-3)
+    hand.update()
+    engine.update()
+    for p, q in zip(engine.params, hand.params, strict=True):
+        np.testing.assert_allclose(p.data, q, rtol=rtol, atol=rtol * 1e-3)
+
+
+def test_check_agreement_runs_without_pytorch():
+    check_agreement(batch=8, dtype=np.float64)  # raises AssertionError on any disagreement
