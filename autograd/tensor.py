@@ -662,6 +662,9 @@ class Tensor:
         each ``Edge`` is ``(parent, None, downstream)``: the Jacobian of a tensor op is never
         built, so ``local`` is None, and ``downstream`` is the array this edge adds to
         ``parent.grad``. Edges to operands that need no gradient are left out.
+
+        The recorded arrays are never a ``.grad`` array nor added into afterwards, so a later
+        backward (which accumulates into ``.grad`` in place) leaves the records as they were.
         """
         order = self._start(grad)
         for node in reversed(order):
@@ -670,14 +673,14 @@ class Tensor:
                 continue
             node._g = None
             if node.grad is None:
-                node.grad = g if node._g_owned else g.copy()
+                node.grad = g.copy()  # always a copy: g stays in this step's record
             else:
                 node.grad += g
             edges = []
             for parent, vjp in zip(node.parents, node._vjps):  # noqa: B905 (strict= slows the loop)
                 if parent.requires_grad:
                     with _quiet(all="ignore"):
-                        downstream = _receive(parent, vjp(g), g)
+                        downstream = _receive(parent, vjp(g), g, in_place=False)
                     edges.append(Edge(parent, None, downstream))  # type: ignore[arg-type]
             yield Step(node, g, tuple(edges))  # type: ignore[arg-type]
 
@@ -696,11 +699,12 @@ class Tensor:
             node.grad = None
 
 
-def _receive(parent: Tensor, d: Any, g: np.ndarray) -> np.ndarray:
+def _receive(parent: Tensor, d: Any, g: np.ndarray, in_place: bool = True) -> np.ndarray:
     """Add one edge's downstream gradient d (computed from upstream g) to ``parent``'s pass.
 
     Returns d as an ndarray of the parent's dtype. ``parent._g_owned`` records whether the
-    parent's pass gradient is its own array (see ``Tensor.backward``).
+    parent's pass gradient is its own array (see ``Tensor.backward``). ``in_place=False``
+    never adds into an array already received, so that a recorded d keeps its value.
     """
     if type(d) is not np.ndarray:  # NumPy turns 0-d results into scalars
         d = np.asarray(d)
@@ -709,7 +713,7 @@ def _receive(parent: Tensor, d: Any, g: np.ndarray) -> np.ndarray:
     if parent._g is None:
         parent._g = d
         parent._g_owned = d is not g and d.base is None  # fresh, not g or a view of g
-    elif parent._g_owned:
+    elif parent._g_owned and in_place:
         parent._g += d
     else:
         parent._g = parent._g + d

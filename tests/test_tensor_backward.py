@@ -339,3 +339,20 @@ def test_repr_shows_data_and_flags():
     text = repr(Tensor(np.float32([1.0]), requires_grad=True, label="w"))
     assert text.startswith("Tensor([1.") and "float32" in text
     assert "requires_grad=True" in text and "label='w'" in text
+
+
+def test_backward_steps_keeps_each_edge_downstream_apart_when_a_parent_sums_several():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 5.0])
+    out = (
+        (a * b) * (a * 2.0)
+    ).sum()  # a gets g * b * (2a) from one side, g * ab * 2 from the other
+    into_a = [e.downstream for s in out.backward_steps() for e in s.edges if e.parent is a]
+    # d/da of (a b)(2 a): through a*b: (2a) * b = [6, 20]; through a*2: (a b) * 2 = [6, 20]
+    assert len(into_a) == 2
+    np.testing.assert_array_equal(into_a[0], [6.0, 20.0])
+    np.testing.assert_array_equal(into_a[1], [6.0, 20.0])
+    np.testing.assert_array_equal(a.grad, [12.0, 40.0])  # 4 a b
+    out.backward()  # accumulates into every .grad in place: the records must not change
+    np.testing.assert_array_equal(a.grad, [24.0, 80.0])
+    np.testing.assert_array_equal(into_a[0], [6.0, 20.0])
+    np.testing.assert_array_equal(into_a[1], [6.0, 20.0])
