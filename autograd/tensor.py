@@ -146,8 +146,15 @@ def _result(data: Any, op: str, parents: tuple[Tensor, ...], vjps: tuple[VJP, ..
     return out
 
 
-def _shape_error(op: str, a: np.ndarray, b: np.ndarray, e: Exception) -> ValueError:
-    return ValueError(f"{op}: operands of shapes {a.shape} and {b.shape} do not fit ({e})")
+def _apply(op: str, f: Callable[[Any, Any], Any], a: np.ndarray, b: np.ndarray) -> Any:
+    """f(a, b) under IEEE rules (no warnings); shapes that do not fit name both shapes."""
+    try:
+        with _quiet(all="ignore"):
+            return f(a, b)
+    except ValueError as e:
+        raise ValueError(
+            f"{op}: operands of shapes {a.shape} and {b.shape} do not fit ({e})"
+        ) from None
 
 
 def _kept_shape(shape: tuple[int, ...], axis: int | tuple[int, ...] | None) -> tuple[int, ...]:
@@ -289,11 +296,7 @@ class Tensor:
     def __add__(self, other: Operand) -> Tensor:
         other = _lift(other, self, "+")
         a, b = self.data, other.data
-        try:
-            with _quiet(all="ignore"):
-                out = a + b
-        except ValueError as e:
-            raise _shape_error("+", a, b, e) from None
+        out = _apply("+", np.add, a, b)
         # d(a + b)/da = 1,  d(a + b)/db = 1
         return _result(out, "+", (self, other), (
             lambda g: _unbroadcast(g, a.shape),
@@ -303,11 +306,7 @@ class Tensor:
     def __sub__(self, other: Operand) -> Tensor:
         other = _lift(other, self, "-")
         a, b = self.data, other.data
-        try:
-            with _quiet(all="ignore"):
-                out = a - b
-        except ValueError as e:
-            raise _shape_error("-", a, b, e) from None
+        out = _apply("-", np.subtract, a, b)
         # d(a - b)/da = 1,  d(a - b)/db = -1
         return _result(out, "-", (self, other), (
             lambda g: _unbroadcast(g, a.shape),
@@ -317,11 +316,7 @@ class Tensor:
     def __mul__(self, other: Operand) -> Tensor:
         other = _lift(other, self, "*")
         a, b = self.data, other.data
-        try:
-            with _quiet(all="ignore"):
-                out = a * b
-        except ValueError as e:
-            raise _shape_error("*", a, b, e) from None
+        out = _apply("*", np.multiply, a, b)
         # d(a * b)/da = b,  d(a * b)/db = a   (elementwise)
         return _result(out, "*", (self, other), (
             lambda g: _unbroadcast(g * b, a.shape),
@@ -331,11 +326,7 @@ class Tensor:
     def __truediv__(self, other: Operand) -> Tensor:
         other = _lift(other, self, "/")
         a, b = self.data, other.data
-        try:
-            with _quiet(all="ignore"):
-                out = a / b
-        except ValueError as e:
-            raise _shape_error("/", a, b, e) from None
+        out = _apply("/", np.divide, a, b)
         # d(a / b)/da = 1 / b,  d(a / b)/db = -a / b**2
         return _result(out, "/", (self, other), (
             lambda g: _unbroadcast(g / b, a.shape),
@@ -355,18 +346,14 @@ class Tensor:
             with _quiet(all="ignore"):
                 out = x**k
 
-            def d_power(g: np.ndarray) -> np.ndarray:
+            def d_power(g: np.ndarray) -> np.ndarray:  # d(x**k)/dx = k x**(k - 1)
                 return np.zeros_like(g) if k == 0.0 else g * (k * x ** (k - 1.0))
 
             return _result(out, f"**{k:g}", (self,), (d_power,))
 
         other = _lift(other, self, "**")
         y = other.data
-        try:
-            with _quiet(all="ignore"):
-                out = np.power(x, y)
-        except ValueError as e:
-            raise _shape_error("**", x, y, e) from None
+        out = _apply("**", np.power, x, y)
 
         def d_base(g: np.ndarray) -> np.ndarray:
             local = np.where(y == 0.0, 0.0, y * np.power(x, y - 1.0))
@@ -387,11 +374,7 @@ class Tensor:
         """
         other = _lift(other, self, "@")
         a, b = self.data, other.data
-        try:
-            with _quiet(all="ignore"):
-                out = a @ b
-        except ValueError as e:
-            raise _shape_error("@", a, b, e) from None
+        out = _apply("@", np.matmul, a, b)
         if a.ndim == 2 and b.ndim == 2:  # the common case, spelled out
             return _result(out, "@", (self, other), (lambda g: g @ b.T, lambda g: a.T @ g))
         return _result(out, "@", (self, other), _matmul_vjps(a, b))
@@ -748,7 +731,7 @@ def _matmul_vjps(a: np.ndarray, b: np.ndarray) -> tuple[VJP, VJP]:
     return d_a, d_b
 
 
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+def linear(x: Tensor | np.ndarray, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """The affine map of a dense layer, one node:  y = x @ weight.T + bias.
 
     ``x`` is (..., nin), ``weight`` (nout, nin) as in PyTorch, ``bias`` (nout,); y is
@@ -758,7 +741,13 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         dy/dweight: g.T @ x       (summed over every leading axis of x)
         dy/dbias:   sum of g over every leading axis
     """
+    if not isinstance(x, Tensor):
+        x = Tensor(x, role="input")
+    if not isinstance(weight, Tensor) or not (bias is None or isinstance(bias, Tensor)):
+        raise TypeError("linear() takes its weight and bias as Tensors")
     xd, w = x.data, weight.data
+    if w.ndim != 2:
+        raise ValueError(f"linear: weight must be (nout, nin), got shape {w.shape}")
     try:
         with _quiet(all="ignore"):
             out = xd @ w.T
@@ -780,8 +769,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             return g.T @ xd
         return g.reshape(-1, nout).T @ xd.reshape(-1, w.shape[1])
 
+    def d_bias(g: np.ndarray) -> np.ndarray:
+        return g.sum(axis=0) if g.ndim == 2 else g.reshape(-1, nout).sum(axis=0)
+
     if bias is None:
         return _result(out, "linear", (x, weight), (d_x, d_weight))
-    return _result(out, "linear", (x, weight, bias), (
-        d_x, d_weight, lambda g: g.sum(axis=0) if g.ndim == 2 else g.reshape(-1, nout).sum(axis=0),
-    ))  # fmt: skip
+    return _result(out, "linear", (x, weight, bias), (d_x, d_weight, d_bias))

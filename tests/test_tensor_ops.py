@@ -215,6 +215,18 @@ def test_linear_is_x_times_weight_transposed_plus_bias():
     np.testing.assert_array_equal(x.grad, [[2.0, 2.0]] * 3)
 
 
+def test_linear_takes_an_array_input_and_checks_its_weight():
+    W = leaf([[1.0, 2.0]])
+    y = linear(np.array([[3.0, 4.0]]), W)  # an ndarray input becomes a constant input
+    assert y.item() == 11.0 and y.parents[0].role == "input"
+    with pytest.raises(ValueError, match=r"weight must be \(nout, nin\), got shape \(2,\)"):
+        linear(Tensor([1.0, 2.0]), leaf([1.0, 2.0]))
+    with pytest.raises(TypeError, match="as Tensors"):
+        linear(Tensor([1.0, 2.0]), np.ones((1, 2)))
+    with pytest.raises(ValueError, match=r"input of shape \(3,\) does not fit weight \(1, 2\)"):
+        linear(Tensor([1.0, 2.0, 3.0]), W)
+
+
 # ----------------------------------------------------------------- reductions
 
 
