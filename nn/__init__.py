@@ -5,9 +5,15 @@ X, y = nn.data.make_moons(n=100, noise=0.1, seed=0)
 model = nn.MLP(2, [16, 16, 1], activation="relu", seed=0)
 history = nn.fit(model, X, y, loss="hinge", epochs=100)
 nn.save(model, "moons.safetensors")
+
+The same on the tensor engine, the whole batch at once (PyTorch's names):
+
+model = nn.Sequential(nn.Linear(2, 16, seed=0), nn.ReLU(), nn.Linear(16, 1, seed=1))
+history = nn.fit(model, X, y, loss="hinge", optimizer=nn.optim.Adam(model.parameters(), 0.01))
 """
 
 from nn import data, losses, optim
+from nn.linear import LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh
 from nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -25,8 +31,14 @@ __all__ = [
     "MLP",
     "History",
     "Layer",
+    "LeakyReLU",
+    "Linear",
     "Module",
     "Neuron",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",

@@ -1,7 +1,8 @@
 """Loss functions: how wrong a prediction is, as one number to minimise.
 
-Each returns the MEAN over the batch as one Value, so the learning rate does not depend on the
-batch size. The scalar engine's conventions:
+Each returns the MEAN over the batch, so the learning rate does not depend on the batch size:
+one Value for the scalar engine, a one-element Tensor for the tensor engine. The scalar
+engine's conventions:
 
 - ``pred`` is one Value (one sample) or a list of Values (a batch, one output per sample);
   ``mse_loss`` also takes a list of lists (several outputs per sample).
@@ -9,8 +10,15 @@ batch size. The scalar engine's conventions:
 - ``cross_entropy`` takes the logits of one sample (a list of Values) or of a batch (a list of
   lists) and integer class indices.
 
-Each public loss dispatches once on the kind of ``pred``: the scalar version is written here,
-and a Tensor version can sit beside it (``_tensor_version``) without changing callers.
+The tensor engine's conventions:
+
+- ``pred`` is a Tensor: (N,) or (N, 1) for one output per sample, (N, C) for C outputs;
+  ``target`` an array (or a constant Tensor) of the same shape ((N,) also fits (N, 1)).
+- ``cross_entropy`` takes logits (N, C), or (C,) for one sample, and an int array of N class
+  indices.
+
+Each public loss dispatches once on the kind of ``pred``: the Tensor version (``_..._tensor``)
+sits right after the scalar one and computes the same formula, on whole arrays at once.
 
 Gradients, per sample, before the 1/N of the mean (z a logit, p a probability, t a target):
 
@@ -27,11 +35,11 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
-from autograd import Value, logsumexp, sum_of
+from autograd import Tensor, Value, logsumexp, sum_of
 
 #: log(p) is clamped to at least this, as PyTorch's BCELoss does: log(0) costs 100, not inf.
 LOG_CLAMP = -100.0
@@ -41,16 +49,20 @@ _MIN_PROB = math.exp(LOG_CLAMP)  # below this, log(p) < LOG_CLAMP
 # ---------------------------------------------------------------------------- helpers
 
 
-def _is_tensor(pred: Any) -> bool:
-    """True for a Tensor-like prediction (an ndarray ``.data``), False for Values."""
-    return isinstance(getattr(pred, "data", None), np.ndarray)
+def _is_tensor(pred: Any, who: str) -> bool:
+    """True for a Tensor (the tensor branch), False for Values and lists (the scalar branch).
 
-
-def _tensor_version(name: str) -> NoReturn:
-    raise TypeError(
-        f"{name} got a Tensor, but the Tensor losses are not written yet; "
-        "pass a Value or a list of Values"
-    )
+    Anything else holding an array in ``.data`` (another library's tensor) is neither, and a
+    TypeError says so rather than letting the scalar code fail on it later.
+    """
+    if isinstance(pred, Tensor):
+        return True
+    if isinstance(getattr(pred, "data", None), np.ndarray):
+        raise TypeError(
+            f"{who} got a {type(pred).__name__} with array data, but the tensor losses take an "
+            "autograd.Tensor; wrap the array: Tensor(x)"
+        )
+    return False
 
 
 def _targets(target: Any, n: int, who: str) -> list[float]:
@@ -104,32 +116,88 @@ def _clamped_log(p: Value) -> Value:
     return p.log()
 
 
+def _squeezed(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A shape without a trailing 1: (N, 1) and (N,) both mean one number per sample."""
+    return shape[:-1] if shape and shape[-1] == 1 else shape
+
+
+def _tensor_targets(target: Any, pred: Tensor, who: str) -> np.ndarray:
+    """``target`` as a constant array of ``pred``'s shape and dtype, or a clear error.
+
+    The shapes must agree, except that (N,) and (N, 1) fit each other (and a number fits a
+    one-element prediction): a (2, 3) target is never silently read as a (3, 2) one.
+    """
+    if isinstance(target, Value):
+        raise TypeError(f"{who}: the target must be numbers, not a Value (targets are constants)")
+    if isinstance(target, Tensor):
+        if target.requires_grad:
+            raise TypeError(
+                f"{who}: the target must be a constant, not a Tensor with requires_grad=True; "
+                "pass target.detach()"
+            )
+        target = target.data
+    try:
+        t = np.asarray(target, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{who}: target must be numbers, got {target!r}") from None
+    if pred.size == 0:
+        raise ValueError(f"{who}: empty batch (a prediction of shape {pred.shape})")
+    if t.shape != pred.shape and _squeezed(t.shape) != _squeezed(pred.shape):
+        raise ValueError(f"{who}: predictions of shape {pred.shape} but targets of shape {t.shape}")
+    return t.reshape(pred.shape).astype(pred.dtype)
+
+
+def _first_bad(bad: np.ndarray, values: np.ndarray) -> tuple[int, float]:
+    """(flat index, value) of the first True in ``bad``: for error messages."""
+    i = int(np.flatnonzero(bad)[0])
+    return i, float(values.reshape(-1)[i])
+
+
+def _clamped_log_tensor(p: Tensor) -> Tensor:
+    """log(p) elementwise, at least LOG_CLAMP; where clamped, a constant (gradient 0).
+
+    Where p < e**-100 the log is fed a 1 instead of p (log 1 = 0, with a finite derivative),
+    and -100 is added there: the log node never sees a 0, and no gradient reaches p there.
+    """
+    keep = p.data >= _MIN_PROB
+    if keep.all():
+        return p.log()
+    kept = keep.astype(p.dtype)
+    return (p * kept + (1.0 - kept)).log() + np.where(keep, 0.0, LOG_CLAMP).astype(p.dtype)
+
+
 # ---------------------------------------------------------------------------- losses
 
 
-def mse_loss(pred: Any, target: Any) -> Value:
+def mse_loss(pred: Any, target: Any) -> Value | Tensor:
     """Mean squared error:  L = (1/N) sum_i (p_i - t_i)**2;  dL/dp_i = 2 (p_i - t_i) / N.
 
-    N counts every output: a batch of lists is flattened, as in PyTorch.
+    N counts every output: a batch of lists (or an (N, C) Tensor) is flattened, as in PyTorch.
     """
-    if _is_tensor(pred):
-        return _tensor_version("mse_loss")
+    if _is_tensor(pred, "mse_loss"):
+        return _mse_tensor(pred, target)
     ps = _predictions(pred, "mse_loss", nested=True)
     ts = _targets(target, len(ps), "mse_loss")
     return _mean([(p - t) ** 2 for p, t in zip(ps, ts, strict=True)])
 
 
-def binary_cross_entropy(prob: Any, target: Any) -> Value:
+def _mse_tensor(pred: Tensor, target: Any) -> Tensor:
+    t = _tensor_targets(target, pred, "mse_loss")
+    return ((pred - t) ** 2).mean()
+
+
+def binary_cross_entropy(prob: Any, target: Any) -> Value | Tensor:
     """Binary cross-entropy on probabilities p in [0, 1], targets t in [0, 1]:
 
         L = -(1/N) sum_i [t_i log(p_i) + (1 - t_i) log(1 - p_i)]
 
     Each log is clamped at -100 (as PyTorch does), so p = 0 or p = 1 gives a finite loss; a
-    clamped log passes no gradient. A term whose weight (t or 1 - t) is 0 is left out.
+    clamped log passes no gradient. A term whose weight (t or 1 - t) is 0 adds nothing (the
+    scalar engine leaves it out; the tensor engine multiplies it by 0, a finite -100 at worst).
     For logits, ``binary_cross_entropy_with_logits`` is both stabler and cheaper.
     """
-    if _is_tensor(prob):
-        return _tensor_version("binary_cross_entropy")
+    if _is_tensor(prob, "binary_cross_entropy"):
+        return _binary_cross_entropy_tensor(prob, target)
     ps = _predictions(prob, "binary_cross_entropy")
     ts = _targets(target, len(ps), "binary_cross_entropy")
     terms = []
@@ -150,16 +218,37 @@ def binary_cross_entropy(prob: Any, target: Any) -> Value:
     return _mean(terms)
 
 
-def binary_cross_entropy_with_logits(logits: Any, target: Any) -> Value:
+def _binary_cross_entropy_tensor(prob: Tensor, target: Any) -> Tensor:
+    t = _tensor_targets(target, prob, "binary_cross_entropy")
+    outside = ~((prob.data >= 0.0) & (prob.data <= 1.0))  # nan is outside too
+    if outside.any():
+        i, p = _first_bad(outside, prob.data)
+        raise ValueError(
+            f"binary_cross_entropy: prediction {i} is {p!r}, not a probability in [0, 1]; for "
+            "raw scores use binary_cross_entropy_with_logits"
+        )
+    outside = ~((t >= 0.0) & (t <= 1.0))
+    if outside.any():
+        i, ti = _first_bad(outside, t)
+        raise ValueError(f"binary_cross_entropy: target {i} is {ti!r}, not in [0, 1]")
+    terms = _clamped_log_tensor(prob) * t + _clamped_log_tensor(1.0 - prob) * (1.0 - t)
+    return -terms.mean()
+
+
+def binary_cross_entropy_with_logits(logits: Any, target: Any) -> Value | Tensor:
     """Binary cross-entropy of sigmoid(z), computed from the logit z without the sigmoid:
 
         -[t log s(z) + (1 - t) log(1 - s(z))] = softplus(z) - t z
 
     since log s(z) = -softplus(-z) and softplus(z) - softplus(-z) = z. Finite for any z (no
     log of 0), and d/dz = sigmoid(z) - t exactly.
+
+    The tensor engine writes softplus(z) = max(z, 0) + log(1 + e**-|z|), whose exponent is
+    never positive (no overflow). Its log(1 + e) drops an e below 1e-16, an absolute error
+    under 1e-16 in the loss; the gradient, e / (1 + e) per element, stays exact.
     """
-    if _is_tensor(logits):
-        return _tensor_version("binary_cross_entropy_with_logits")
+    if _is_tensor(logits, "binary_cross_entropy_with_logits"):
+        return _binary_cross_entropy_with_logits_tensor(logits, target)
     zs = _predictions(logits, "binary_cross_entropy_with_logits")
     ts = _targets(target, len(zs), "binary_cross_entropy_with_logits")
     for i, t in enumerate(ts):
@@ -170,16 +259,31 @@ def binary_cross_entropy_with_logits(logits: Any, target: Any) -> Value:
     return _mean([z.softplus() - t * z for z, t in zip(zs, ts, strict=True)])
 
 
-def cross_entropy(logits: Any, target: Any) -> Value:
+def _binary_cross_entropy_with_logits_tensor(z: Tensor, target: Any) -> Tensor:
+    t = _tensor_targets(target, z, "binary_cross_entropy_with_logits")
+    outside = ~((t >= 0.0) & (t <= 1.0))
+    if outside.any():
+        i, ti = _first_bad(outside, t)
+        raise ValueError(f"binary_cross_entropy_with_logits: target {i} is {ti!r}, not in [0, 1]")
+    # With pos = [z > 0] (a constant):  max(z, 0) - t z = z (pos - t)  and  -|z| = z (1 - 2 pos).
+    # At z = 0 this takes the side z <= 0, whose derivative sigmoid(0) - t = 1/2 - t is right
+    # (relu(z) + log(1 + e**-abs(z)) with relu'(0) = abs'(0) = 0 would give -t there).
+    pos = (z.data > 0.0).astype(z.dtype)
+    log_term = (1.0 + (z * (1.0 - 2.0 * pos)).exp()).log()
+    return (z * (pos - t) + log_term).mean()
+
+
+def cross_entropy(logits: Any, target: Any) -> Value | Tensor:
     """Softmax cross-entropy with integer class targets, through a stable log-softmax:
 
         L = -(1/N) sum_i log_softmax(z_i)[t_i] = (1/N) sum_i (logsumexp(z_i) - z_i[t_i])
 
-    ``logits``: one sample (a list of C Values) with one int target, or a batch (a list of
-    lists) with a sequence of ints. d/dz_j = softmax(z)_j - [j == t]: finite for any logits.
+    ``logits``: one sample (a list of C Values, or a (C,) Tensor) with one int target, or a
+    batch (a list of lists, or an (N, C) Tensor) with a sequence or int array of N targets.
+    d/dz_j = softmax(z)_j - [j == t]: finite for any logits.
     """
-    if _is_tensor(logits):
-        return _tensor_version("cross_entropy")
+    if _is_tensor(logits, "cross_entropy"):
+        return _cross_entropy_tensor(logits, target)
     if not isinstance(logits, Sequence) or not logits:
         raise TypeError("cross_entropy: logits must be a list of Values or a list of lists")
     rows = [logits] if isinstance(logits[0], Value) else list(logits)
@@ -204,14 +308,45 @@ def cross_entropy(logits: Any, target: Any) -> Value:
     return _mean(terms)
 
 
-def hinge_loss(scores: Any, target: Any) -> Value:
+def _cross_entropy_tensor(logits: Tensor, target: Any) -> Tensor:
+    if logits.ndim not in (1, 2) or logits.size == 0:
+        raise ValueError(
+            "cross_entropy: logits must have shape (C,) for one sample or (N, C) for a batch, "
+            f"got {logits.shape}"
+        )
+    rows = logits if logits.ndim == 2 else logits.reshape(1, -1)
+    n, c = rows.shape
+    if isinstance(target, Tensor):
+        target = target.data
+    classes = np.asarray(target)
+    if classes.dtype.kind not in "iu":  # bool and float labels are mistakes, not classes
+        raise TypeError(
+            f"cross_entropy: targets must be class indices (ints), got {classes.dtype} "
+            f"values {classes.reshape(-1)[:5]}"
+        )
+    classes = classes.reshape(-1)
+    if len(classes) != n:
+        raise ValueError(f"cross_entropy: {n} samples but {len(classes)} targets")
+    bad = (classes < 0) | (classes >= c)  # NumPy would read -1 as the last class: refuse it
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"cross_entropy: target {i} is class {int(classes[i])}, but there are {c} classes "
+            f"(0 to {c - 1})"
+        )
+    # Row i's entry t_i of the log-softmax: integer-array indexing picks one per row.
+    picked = rows.log_softmax(axis=1)[np.arange(n), classes]
+    return -picked.mean()
+
+
+def hinge_loss(scores: Any, target: Any) -> Value | Tensor:
     """The SVM max-margin loss of micrograd's moons demo:  L = (1/N) sum_i relu(1 - t_i z_i).
 
     Targets are +1 or -1 (0 is read as -1, so 0/1 labels work too). A sample classified with a
     margin t z >= 1 costs nothing and passes no gradient; otherwise d/dz = -t.
     """
-    if _is_tensor(scores):
-        return _tensor_version("hinge_loss")
+    if _is_tensor(scores, "hinge_loss"):
+        return _hinge_tensor(scores, target)
     zs = _predictions(scores, "hinge_loss")
     ts = _targets(target, len(zs), "hinge_loss")
     signs = []
@@ -222,8 +357,18 @@ def hinge_loss(scores: Any, target: Any) -> Value:
     return _mean([(1.0 - s * z).relu() for z, s in zip(zs, signs, strict=True)])
 
 
+def _hinge_tensor(z: Tensor, target: Any) -> Tensor:
+    t = _tensor_targets(target, z, "hinge_loss")
+    bad = ~((t == -1.0) | (t == 0.0) | (t == 1.0))
+    if bad.any():
+        i, ti = _first_bad(bad, t)
+        raise ValueError(f"hinge_loss: target {i} is {ti!r}; use +1 / -1 (or 1 / 0) labels")
+    signs = np.where(t > 0.0, 1.0, -1.0).astype(z.dtype)
+    return (1.0 - z * signs).relu().mean()
+
+
 #: Losses by the names ``nn.fit`` accepts.
-LOSSES: dict[str, Callable[[Any, Any], Value]] = {
+LOSSES: dict[str, Callable[[Any, Any], Value | Tensor]] = {
     "mse": mse_loss,
     "bce": binary_cross_entropy,
     "bce_with_logits": binary_cross_entropy_with_logits,

@@ -9,9 +9,9 @@ One epoch is one pass over the data in mini-batches. For each batch:
     optimizer.step()                   move each parameter against its gradient
 
 The only engine-specific part is how a batch of NumPy rows becomes model outputs: a scalar
-model is called once per row; a tensor model would be called once on the whole batch. That
-part is a small ``Backend``; ``fit`` and ``predict`` use the first one in ``BACKENDS`` that
-claims the model, so a Tensor backend is one more entry in that list.
+model is called once per row; a tensor model is called once on the whole batch, a Tensor of
+shape (batch, features). That part is a small ``Backend``; ``fit`` and ``predict`` use the
+first one in ``BACKENDS`` that claims the model (``ScalarBackend``, ``TensorBackend``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from autograd import Value, no_grad
+from autograd import Tensor, Value, no_grad
 from autograd.graph import gc_paused
 from nn import losses
 from nn.data import batches, check_xy
@@ -78,8 +78,38 @@ class ScalarBackend:
         return out[:, 0] if out.shape[1] == 1 else out
 
 
+class TensorBackend:
+    """Models whose parameters are ``Tensor``s (``nn.Sequential``, ``nn.Linear``): one call on
+    the whole batch, a Tensor (batch, features).
+
+    The batch is float64, or float32 when the model's parameters are float32 (so a float32
+    model computes in float32). A one-output model's (batch, 1) result goes to the loss as
+    (batch,), one number per sample like the targets y: a loss written as ``out - t`` would
+    otherwise broadcast (batch, 1) against (batch,) into a (batch, batch) table, silently.
+    Targets go to the loss as the array they are: float values for mse and the binary
+    losses, int class indices for cross_entropy.
+    """
+
+    def claims(self, model: Any) -> bool:
+        params = model.parameters() if hasattr(model, "parameters") else []
+        return bool(params) and all(isinstance(p, Tensor) for p in params)
+
+    def forward(self, model: Any, X: np.ndarray) -> Tensor:
+        params = model.parameters()
+        dtype = np.float32 if all(p.dtype == np.float32 for p in params) else np.float64
+        out = model(Tensor(np.asarray(X, dtype=dtype), role="input"))
+        return out.reshape(-1) if out.ndim == 2 and out.shape[1] == 1 else out
+
+    def targets(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(y)
+
+    def to_numpy(self, outputs: Tensor) -> np.ndarray:
+        out = np.asarray(outputs.data, dtype=np.float64)
+        return out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out
+
+
 #: The engines ``fit`` and ``predict`` know, tried in order.
-BACKENDS: list[Backend] = [ScalarBackend()]
+BACKENDS: list[Backend] = [ScalarBackend(), TensorBackend()]
 
 
 def backend_for(model: Any) -> Backend:
@@ -89,7 +119,8 @@ def backend_for(model: Any) -> Backend:
             return backend
     raise TypeError(
         f"don't know how to run {type(model).__name__}: expected a model whose parameters() "
-        "are Values (nn.MLP, nn.Layer, nn.Neuron, or your own nn.Module)"
+        "are all Values (nn.MLP, nn.Layer, nn.Neuron) or all Tensors (nn.Sequential, "
+        "nn.Linear), or your own nn.Module of either kind"
     )
 
 
