@@ -52,9 +52,10 @@ def gc_paused() -> Iterator[None]:
     and parents, never their own node), so reference counting frees them and the cycle
     collector has nothing to find in them. But it still runs, every few hundred allocations,
     and walks every live object: building a 40,000-node graph triggers enough collections to
-    take most of a training step (micrograd spends about 80% of its step there). Training code
-    (``nn.fit``) and ``backward()`` pause it while they build and walk graphs; it resumes,
-    and catches up on any real cycles, when the block ends.
+    take most of a training step (micrograd spends about 80% of its step there). ``nn.fit``
+    pauses it for each batch and ``topological_order`` while it walks; wrap a hand-written
+    training step in it for the same speed-up. It resumes, and catches up on any real
+    cycles, when the block ends.
     """
     was_enabled = gc.isenabled()
     gc.disable()
