@@ -6,6 +6,7 @@
     c.backward()          # a.grad, b.grad now hold dc/da, dc/db
 """
 
+from autograd.anomaly import AnomalyError, detect_anomaly
 from autograd.functional import log_softmax, logsumexp, softmax
 from autograd.gradcheck import GradcheckResult, gradcheck
 from autograd.graph import gc_paused, is_grad_enabled, no_grad, topological_order
@@ -13,11 +14,13 @@ from autograd.tensor import Tensor
 from autograd.value import Edge, Step, Value, sum_of
 
 __all__ = [
+    "AnomalyError",
     "Edge",
     "GradcheckResult",
     "Step",
     "Tensor",
     "Value",
+    "detect_anomaly",
     "gc_paused",
     "gradcheck",
     "is_grad_enabled",

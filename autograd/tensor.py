@@ -41,6 +41,8 @@ from typing import Any, Union
 
 import numpy as np
 
+from autograd import anomaly
+from autograd.anomaly import _AnomalyMode
 from autograd.graph import _GradMode, topological_order
 from autograd.value import Edge, Step
 
@@ -440,6 +442,23 @@ class Tensor:
 
         return _result(out, "max", (self,), (d_max,))
 
+    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Smallest element over ``axis`` (all axes if None).
+
+        d/dx_i min(x) = 1 where x_i is the minimum, 0 elsewhere; a tie between k elements
+        splits the gradient evenly, 1/k to each, as PyTorch does for ``amin`` and ``min()``.
+        """
+        x = self.data
+        out = x.min(axis=axis, keepdims=keepdims)
+
+        def d_min(g: np.ndarray) -> np.ndarray:
+            kept = _kept_shape(x.shape, axis)
+            winners = x == np.reshape(out, kept)
+            count = winners.sum(axis=axis, keepdims=True, dtype=x.dtype)
+            return winners * (g.reshape(kept) / count)
+
+        return _result(out, "min", (self,), (d_min,))
+
     # ----------------------------------------------------------------- shape
 
     def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
@@ -624,6 +643,9 @@ class Tensor:
         is copied before it becomes a ``.grad``, and a sum of two contributions is fresh.
         """
         order = self._start(grad)
+        if _AnomalyMode.enabled:  # inside detect_anomaly(): the same loop, checking each edge
+            anomaly.tensor_backward(order, _receive)
+            return
         with _quiet(all="ignore"):
             for node in reversed(order):
                 g = node._g
@@ -650,6 +672,7 @@ class Tensor:
         backward (which accumulates into ``.grad`` in place) leaves the records as they were.
         """
         order = self._start(grad)
+        checking = _AnomalyMode.enabled  # inside detect_anomaly(): check each step
         for node in reversed(order):
             g = node._g
             if g is None:
@@ -665,7 +688,10 @@ class Tensor:
                     with _quiet(all="ignore"):
                         downstream = _receive(parent, vjp(g), g, in_place=False)
                     edges.append(Edge(parent, None, downstream))  # type: ignore[arg-type]
-            yield Step(node, g, tuple(edges))  # type: ignore[arg-type]
+            step = Step(node, g, tuple(edges))  # type: ignore[arg-type]
+            if checking:
+                anomaly.check_tensor_step(step, node is self)
+            yield step
 
     def _start(self, grad: Any) -> list[Tensor]:
         """Seed this tensor's gradient; the graph's nodes in topological order (self last)."""

@@ -25,7 +25,8 @@ import numbers
 from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple, Union
 
-from autograd import ieee
+from autograd import anomaly, ieee
+from autograd.anomaly import _AnomalyMode
 from autograd.graph import _GradMode, topological_order
 
 _new_value = object.__new__
@@ -51,6 +52,10 @@ def _minus_one() -> float:
 
 def _zero() -> float:
     return 0.0
+
+
+def _half() -> float:
+    return 0.5
 
 
 class Edge(NamedTuple):
@@ -322,6 +327,43 @@ class Value:
     def __abs__(self) -> Value:
         return self.abs()
 
+    def max(self, other: Operand) -> Value:
+        """The larger of the two (``torch.maximum``): a if a > b, b if b > a.
+
+        d/da max(a, b) = 1 if a > b, 0 if a < b;  d/db the other way round. At a tie a == b
+        the derivative does not exist; the gradient is split, 1/2 to each, as in PyTorch (and
+        it is what a central difference measures there). nan in either gives nan, and then
+        both get the full gradient, as in PyTorch.
+        """
+        if type(other) is not Value:
+            other = _lift(other, "max")
+        a, b = self.data, other.data
+        if a > b:
+            return _result(a, "max", (self, other), (_one, _zero))
+        if b > a:
+            return _result(b, "max", (self, other), (_zero, _one))
+        if a == b:
+            return _result(a, "max", (self, other), (_half, _half))
+        return _result(ieee.NAN, "max", (self, other), (_one, _one))
+
+    def min(self, other: Operand) -> Value:
+        """The smaller of the two (``torch.minimum``): a if a < b, b if b < a.
+
+        d/da min(a, b) = 1 if a < b, 0 if a > b;  d/db the other way round. At a tie a == b
+        the gradient is split, 1/2 to each, as in PyTorch. nan in either gives nan, and then
+        both get the full gradient, as in PyTorch.
+        """
+        if type(other) is not Value:
+            other = _lift(other, "min")
+        a, b = self.data, other.data
+        if a < b:
+            return _result(a, "min", (self, other), (_one, _zero))
+        if b < a:
+            return _result(b, "min", (self, other), (_zero, _one))
+        if a == b:
+            return _result(a, "min", (self, other), (_half, _half))
+        return _result(ieee.NAN, "min", (self, other), (_one, _one))
+
     # ----------------------------------------------------------------- backprop
 
     def backward(self, grad: float = 1.0) -> None:
@@ -336,6 +378,9 @@ class Value:
         for node in order:
             node._g = 0.0  # this pass's gradients, kept apart so that .grad can accumulate
         self._g = _as_float(grad)
+        if _AnomalyMode.enabled:  # inside detect_anomaly(): the same loop, checking each edge
+            anomaly.value_backward(order)
+            return
         for node in reversed(order):
             upstream = node._g
             node.grad += upstream
@@ -353,6 +398,7 @@ class Value:
         for node in order:
             node._g = 0.0
         self._g = _as_float(grad)
+        checking = _AnomalyMode.enabled  # inside detect_anomaly(): check each step
         for node in reversed(order):
             upstream = node._g
             node.grad += upstream
@@ -362,7 +408,10 @@ class Value:
                 downstream = upstream * local
                 parent._g += downstream
                 edges.append(Edge(parent, local, downstream))
-            yield Step(node, upstream, tuple(edges))
+            step = Step(node, upstream, tuple(edges))
+            if checking:
+                anomaly.check_value_step(step, node is self)
+            yield step
 
     def zero_grad(self) -> None:
         """Set ``.grad = 0.0`` on every node of this Value's graph."""
