@@ -116,9 +116,13 @@ def _clamped_log(p: Value) -> Value:
     return p.log()
 
 
-def _squeezed(shape: tuple[int, ...]) -> tuple[int, ...]:
-    """A shape without a trailing 1: (N, 1) and (N,) both mean one number per sample."""
-    return shape[:-1] if shape and shape[-1] == 1 else shape
+def _per_sample(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """(N, 1) as (N,), and () as (1,): the shapes that mean "one number per sample"."""
+    if len(shape) == 0:
+        return (1,)
+    if len(shape) == 2 and shape[1] == 1:
+        return (shape[0],)
+    return shape
 
 
 def _tensor_targets(target: Any, pred: Tensor, who: str) -> np.ndarray:
@@ -142,7 +146,7 @@ def _tensor_targets(target: Any, pred: Tensor, who: str) -> np.ndarray:
         raise TypeError(f"{who}: target must be numbers, got {target!r}") from None
     if pred.size == 0:
         raise ValueError(f"{who}: empty batch (a prediction of shape {pred.shape})")
-    if t.shape != pred.shape and _squeezed(t.shape) != _squeezed(pred.shape):
+    if t.shape != pred.shape and _per_sample(t.shape) != _per_sample(pred.shape):
         raise ValueError(f"{who}: predictions of shape {pred.shape} but targets of shape {t.shape}")
     return t.reshape(pred.shape).astype(pred.dtype)
 

@@ -168,6 +168,7 @@ def test_mse_on_tensors_counts_every_output_and_pairs_n_by_1_with_n():
     column = leaf([1.0], [2.0])  # (2, 1): one output per sample
     assert nn.mse_loss(column, [0.0, 4.0]).item() == 2.5  # targets (2,), not a 2x2 table
     assert nn.mse_loss(leaf(3.0), 1.0).item() == 4.0
+    assert nn.mse_loss(leaf([3.0]), [1.0]).item() == 4.0  # (1, 1) with (1,): one sample
     with pytest.raises(ValueError, match=r"predictions of shape \(2, 2\) but targets of shape"):
         nn.mse_loss(p, np.zeros(4))  # never silently reshaped
     with pytest.raises(ValueError, match="empty batch"):
