@@ -23,27 +23,12 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from seed_graphs import seed_example
 
 import viz
 from autograd import Tensor, Value, topological_order
 
 GOLDEN = Path(__file__).parent / "golden" / "seed_example.dot"
-
-
-def seed_example() -> tuple[Value, dict[str, Value]]:
-    """Seed 000, Example 1, built here so that the golden test depends on nothing else."""
-    x = Value(1.0, label="x", role="input")
-    w1, b1 = Value(2.0, label="w1", role="param"), Value(0.0, label="b1", role="param")
-    w2, b2 = Value(3.0, label="w2", role="param"), Value(1.0, label="b2", role="param")
-    z1 = w1 * x + b1
-    z1.label = "z1"
-    a1 = z1.relu()
-    a1.label = "a1"
-    z2 = w2 * a1 + b2
-    z2.label = "z2"
-    loss = (z2 - 10.0) ** 2
-    loss.label = "L"
-    return loss, {"x": x, "w1": w1, "b1": b1, "w2": w2, "b2": b2}
 
 
 def svg_text(svg: bytes) -> str:

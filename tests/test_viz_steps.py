@@ -11,27 +11,12 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from seed_graphs import seed_example
 
 import viz
 from autograd import Value
 
 STEP_UPSTREAMS = [1, -6, 6, -6, -6, -6, -18, -18, -18, -18, -36, -18, -12]
-
-
-def seed_example() -> tuple[Value, dict[str, Value]]:
-    """Seed 000, Example 1 (as in test_viz_draw.py): L = (w2 relu(w1 x + b1) + b2 - 10)**2."""
-    x = Value(1.0, label="x", role="input")
-    w1, b1 = Value(2.0, label="w1", role="param"), Value(0.0, label="b1", role="param")
-    w2, b2 = Value(3.0, label="w2", role="param"), Value(1.0, label="b2", role="param")
-    z1 = w1 * x + b1
-    z1.label = "z1"
-    a1 = z1.relu()
-    a1.label = "a1"
-    z2 = w2 * a1 + b2
-    z2.label = "z2"
-    loss = (z2 - 10.0) ** 2
-    loss.label = "L"
-    return loss, {"x": x, "w1": w1, "b1": b1, "w2": w2, "b2": b2}
 
 
 def test_one_frame_per_backward_step():
