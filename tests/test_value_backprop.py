@@ -6,13 +6,11 @@ collector.
 
 from __future__ import annotations
 
-import gc
 import inspect
 import math
 import sys
 import weakref
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -22,6 +20,7 @@ from autograd import (
     Edge,
     Step,
     Value,
+    gc_paused,
     is_grad_enabled,
     log_softmax,
     logsumexp,
@@ -388,17 +387,6 @@ def test_backward_works_with_almost_no_recursion_headroom():
 
 
 # --------------------------------------------------------------------------- freed by refcount
-@contextmanager
-def gc_disabled() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def softmax_graph() -> tuple[Value, list[Value]]:
     z = [Value(1.0), Value(1000.0), Value(-3.0)]
     return sum_of(softmax(z)) - log_softmax(z)[1] + logsumexp(z) * 2, z
@@ -410,7 +398,7 @@ GRAPHS = {"every op": rich_graph, "softmax, log_softmax, logsumexp": softmax_gra
 @pytest.mark.parametrize("build", GRAPHS.values(), ids=GRAPHS.keys())
 @pytest.mark.parametrize("backward", ["backward", "backward_steps", "half of backward_steps"])
 def test_graph_is_freed_by_reference_counting_when_the_root_is_dropped(build, backward):
-    with gc_disabled():
+    with gc_paused():
         root, leaves = build()
         if backward == "backward":
             root.backward()
