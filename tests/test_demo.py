@@ -7,16 +7,8 @@ tests/test_nn_train.py (moons) and tests/test_train_digits.py (digits) check at 
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
-# demo.py and examples/ sit at the repository root, outside the installed packages: make them
-# importable under a bare `pytest` too (`python -m pytest` already has the root on the path).
-ROOT = str(Path(__file__).resolve().parent.parent)
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-import demo  # noqa: E402
+import demo  # at the repository root: pyproject's pytest settings put it on the path
 
 NAMES = [
     "seed_example.svg",
