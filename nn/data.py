@@ -13,6 +13,7 @@ import math
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -152,46 +153,103 @@ IDX_DTYPES: dict[int, str] = {
 }
 
 
+#: The most dimensions an IDX array may have: NumPy's own limit (32 before NumPy 2, then 64).
+IDX_MAX_NDIM = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32
+_CHUNK = 1 << 20  # read in pieces of 1 MiB: never allocate more than the file has delivered
+_EXTRA = 1 << 20  # how far past the declared data a gzip stream is read to count what is left
+
+
+def _read_up_to(f: BinaryIO, n: int) -> bytes:
+    """At most n bytes of f, fewer at its end.
+
+    Read piece by piece, so that a size declared by a damaged header costs no memory until the
+    bytes really arrive (``f.read(n)`` sets aside n bytes before reading any).
+    """
+    parts, left = [], n
+    while left > 0:
+        part = f.read(min(left, _CHUNK))
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
 def read_idx(path: str | Path) -> np.ndarray:
     """Read one IDX file (the MNIST format), gzipped or plain.
 
     Layout: a 4-byte magic number (0, 0, element type, number of dimensions), one big-endian
     uint32 per dimension, then the elements, big-endian, in row-major order. Raises ValueError
     for a wrong magic number, a truncated file, or more bytes than the dimensions call for.
+
+    The file is untrusted input: the dimensions are checked against what the file holds
+    before any data is read, and a gzip stream is decompressed only as far as the dimensions
+    call for (a small .gz file can inflate to gigabytes).
     """
     path = Path(path)
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":  # the gzip magic number, whatever the file is called
-        try:
-            raw = gzip.decompress(raw)
-        except (EOFError, OSError, zlib.error) as e:
-            raise ValueError(f"{path}: damaged or truncated gzip data ({e})") from None
-    if len(raw) < 4:
-        raise ValueError(f"{path}: truncated IDX file ({len(raw)} bytes, the header needs 4)")
-    zero0, zero1, code, ndim = raw[0], raw[1], raw[2], raw[3]
+    with open(path, "rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"  # the gzip magic number, whatever the file is called
+    if not gzipped:
+        with open(path, "rb") as f:
+            return _read_idx(path, f, path.stat().st_size)
+    try:
+        with gzip.open(path, "rb") as f:
+            return _read_idx(path, f, None)
+    except (EOFError, OSError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+        raise ValueError(f"{path}: damaged or truncated gzip data ({e})") from None
+
+
+def _read_idx(path: Path, f: BinaryIO, size: int | None) -> np.ndarray:
+    """The array in the IDX stream f; ``size`` is the file's size (None: unknown, gzip)."""
+    magic = f.read(4)
+    if len(magic) < 4:
+        raise ValueError(f"{path}: truncated IDX file ({len(magic)} bytes, the header needs 4)")
+    zero0, zero1, code, ndim = magic
     if zero0 != 0 or zero1 != 0 or code not in IDX_DTYPES:
         raise ValueError(
-            f"{path}: not an IDX file: bad magic number {raw[:4].hex()} (expected 0000, a type "
+            f"{path}: not an IDX file: bad magic number {magic.hex()} (expected 0000, a type "
             f"byte in {[f'{c:02x}' for c in IDX_DTYPES]} and the number of dimensions)"
         )
     header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise ValueError(f"{path}: truncated IDX header ({len(raw)} bytes, needs {header})")
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    dims = f.read(4 * ndim)
+    if len(dims) < 4 * ndim:
+        raise ValueError(f"{path}: truncated IDX header ({4 + len(dims)} bytes, needs {header})")
+    if ndim > IDX_MAX_NDIM:
+        raise ValueError(
+            f"{path}: {ndim} dimensions, more than NumPy's limit of {IDX_MAX_NDIM}: a damaged "
+            "header"
+        )
+    shape = tuple(int(d) for d in np.frombuffer(dims, dtype=">u4"))
     dtype = np.dtype(IDX_DTYPES[code])
     expected = math.prod(shape) * dtype.itemsize
-    body = len(raw) - header
-    if body < expected:
-        raise ValueError(
-            f"{path}: truncated IDX data: shape {shape} needs {expected} bytes, found {body}"
+
+    def truncated(found: int) -> ValueError:
+        return ValueError(
+            f"{path}: truncated IDX data: shape {shape} needs {expected} bytes, found {found}"
         )
-    if body > expected:
-        raise ValueError(
+
+    def too_long(more: str) -> ValueError:
+        return ValueError(
             f"{path}: size mismatch: shape {shape} needs {expected} bytes of data, but the file "
-            f"has {body - expected} more"
+            f"has {more} more"
         )
-    data = np.frombuffer(raw, dtype=dtype, count=math.prod(shape), offset=header)
-    return data.reshape(shape).astype(dtype.newbyteorder("="))
+
+    if size is not None:  # a plain file: its size says at once whether the data is all there
+        body = size - header
+        if body < expected:
+            raise truncated(body)
+        if body > expected:
+            raise too_long(str(body - expected))
+        data = f.read(expected)  # exactly what the file holds
+    else:  # a gzip stream: inflate as far as the shape calls for, and a little beyond
+        data = _read_up_to(f, expected)
+        if len(data) < expected:
+            raise truncated(len(data))
+        extra = len(_read_up_to(f, _EXTRA + 1))  # reaching the end also checks the CRC
+        if extra:
+            raise too_long(f"more than {_EXTRA}" if extra > _EXTRA else str(extra))
+    array = np.frombuffer(data, dtype=dtype, count=math.prod(shape))
+    return array.reshape(shape).astype(dtype.newbyteorder("="))
 
 
 _MNIST_PREFIX = {"train": "train", "test": "t10k"}

@@ -49,6 +49,10 @@ _NAMES = {np.dtype(v).newbyteorder("<"): k for k, v in DTYPES.items()}
 #: The largest header accepted (100 MB, the reference implementation's limit).
 MAX_HEADER = 100 * 1024 * 1024
 
+#: The most dimensions an array may have: NumPy's own limit (32 before NumPy 2, then 64).
+MAX_NDIM = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32
+_MAX_DIM = int(np.iinfo(np.intp).max)  # the largest length NumPy can give an axis
+
 
 class SafetensorsError(ValueError):
     """A file that is not a valid safetensors file; the message says what is wrong."""
@@ -127,11 +131,14 @@ def read_metadata(path: str | Path) -> dict[str, str]:
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    names = [k for k, _ in pairs]
-    for k in names:
-        if names.count(k) > 1:
-            raise SafetensorsError(f"the header names {k!r} twice")
-    return dict(pairs)
+    out = dict(pairs)
+    if len(out) != len(pairs):  # a name repeated: find the first (linear, for huge headers)
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise SafetensorsError(f"the header names {k!r} twice")
+            seen.add(k)
+    return out
 
 
 def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
@@ -149,10 +156,12 @@ def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
 
     try:
         header = json.loads(raw_header.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise _fail(path, f"the header is not valid UTF-8 JSON ({e})") from None
     except SafetensorsError as e:
         raise _fail(path, str(e)) from None
+    except RecursionError:  # "[[[[...": the JSON parser recurses once per level
+        raise _fail(path, "the header's JSON nests too deeply for a safetensors header") from None
+    except ValueError as e:  # UnicodeDecodeError, JSONDecodeError, an integer of 5000 digits
+        raise _fail(path, f"the header is not valid UTF-8 JSON ({e})") from None
     if not isinstance(header, dict):
         raise _fail(path, f"the header must be a JSON object, got {type(header).__name__}")
 
@@ -197,6 +206,13 @@ def _check_entry(
         raise _fail(path, f"{name!r}: unsupported dtype {dtype_name!r} (known: {list(DTYPES)})")
     if not isinstance(shape, list) or not all(_is_count(d) for d in shape):
         raise _fail(path, f"{name!r}: shape must be a list of non-negative integers, got {shape!r}")
+    if len(shape) > MAX_NDIM or any(d > _MAX_DIM for d in shape):
+        shown = shape if len(shape) <= 8 else f"{shape[:8]} ... ({len(shape)} dimensions)"
+        raise _fail(
+            path,
+            f"{name!r}: shape {shown} is beyond NumPy's limits (at most {MAX_NDIM} dimensions, "
+            f"each at most {_MAX_DIM})",
+        )
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_is_count, offsets))):
         raise _fail(path, f"{name!r}: data_offsets must be [begin, end], got {offsets!r}")
     begin, end = offsets
