@@ -10,6 +10,8 @@ Three runs on the same data, each timed as a whole and divided by the number of 
 - micrograd: the demo's loop as written (inputs wrapped with Value, built-in sum);
 - gradflow, same loop: the same loop line for line on nn.MLP (hinge loss + the same L2 term
   in the graph, the same update rule);
+- gradflow, same loop, gc_paused: each step inside ``autograd.gc_paused()`` (our graphs
+  have no cycles, so the cycle collector has nothing to find in them; micrograd's do);
 - gradflow, nn.fit: loss="hinge", SGD(weight_decay=2e-4) (the gradient of 1e-4 * p**2) and
   the same learning-rate schedule.
 
@@ -24,11 +26,13 @@ import os
 import random
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
+from functools import partial
 
 import numpy as np
 
 import nn
-from autograd import sum_of
+from autograd import gc_paused, sum_of
 
 SEED = 1337  # micrograd's demo seeds numpy and random with 1337
 ALPHA = 1e-4  # L2 strength of the demo
@@ -70,23 +74,34 @@ def run_micrograd(X: np.ndarray, y: np.ndarray, steps: int) -> tuple[float, floa
     return seconds, float(final)
 
 
-def run_gradflow_loop(X: np.ndarray, y: np.ndarray, steps: int) -> tuple[float, float]:
-    """The demo's loop line for line on gradflow: same graph, same update."""
+def run_gradflow_loop(
+    X: np.ndarray, y: np.ndarray, steps: int, pause_gc: bool = False
+) -> tuple[float, float]:
+    """The demo's loop line for line on gradflow: same graph, same update.
+
+    With ``pause_gc``, each step runs inside ``autograd.gc_paused()``, as nn.fit's do.
+    """
     model = nn.MLP(2, [16, 16, 1], activation="relu", seed=SEED)
     params = model.parameters()
     rows, targets = X.tolist(), y.tolist()
     start = time.perf_counter()
     for k in range(steps):
-        scores = [model(row) for row in rows]
-        data_loss = nn.hinge_loss(scores, targets)
-        reg_loss = ALPHA * sum_of([p * p for p in params])
-        total_loss = data_loss + reg_loss
-        model.zero_grad()
-        total_loss.backward()
-        for p in params:
-            p.data -= learning_rate(k) * p.grad
+        with gc_paused() if pause_gc else nullcontext():
+            _loop_step(model, params, rows, targets, learning_rate(k))
     seconds = time.perf_counter() - start
     return seconds, _accuracy(model, X, y)
+
+
+def _loop_step(model: nn.MLP, params: list, rows: list, targets: list, lr: float) -> None:
+    """One step of the demo: scores, hinge loss + L2, backward, gradient descent."""
+    scores = [model(row) for row in rows]
+    data_loss = nn.hinge_loss(scores, targets)
+    reg_loss = ALPHA * sum_of([p * p for p in params])
+    total_loss = data_loss + reg_loss
+    model.zero_grad()
+    total_loss.backward()
+    for p in params:
+        p.data -= lr * p.grad
 
 
 def run_gradflow_fit(X: np.ndarray, y: np.ndarray, steps: int) -> tuple[float, float]:
@@ -112,6 +127,7 @@ def main() -> None:
     runs: list[tuple[str, Callable[..., tuple[float, float]]]] = [
         ("micrograd 0.1.0, demo loop", run_micrograd),
         ("gradflow, same loop", run_gradflow_loop),
+        ("gradflow, same loop, gc_paused", partial(run_gradflow_loop, pause_gc=True)),
         ("gradflow, nn.fit", run_gradflow_fit),
     ]
     results = []
