@@ -72,13 +72,27 @@ def _as_inputs(x: Any, nin: int, who: str) -> list[Input]:
                 f"{x.shape}; call it once per row, or use nn.predict(model, X) for a batch"
             )
         xs = x.tolist()
-    elif isinstance(x, Sequence) and not isinstance(x, str):
+    elif isinstance(x, Sequence) and not isinstance(x, (str, bytes)):
         xs = list(x)
     else:
         raise TypeError(f"{who} takes a list of numbers or Values, not {type(x).__name__}")
     if len(xs) != nin:
         raise ValueError(f"{who} expects {nin} inputs, got {len(xs)}")
     return xs
+
+
+def _name_bad_input(xs: list[Any], who: str) -> None:
+    """Raise a TypeError naming the first input that is neither a real number nor a Value.
+
+    Called only after the forward pass failed with a TypeError, so that checking every input
+    costs nothing when they are fine (the usual case: a row of floats).
+    """
+    for i, v in enumerate(xs):
+        if not isinstance(v, (Value, numbers.Real)):
+            raise TypeError(
+                f"{who} input {i} is {type(v).__name__} {v!r}; inputs must be real numbers "
+                "(int, float) or Values"
+            ) from None
 
 
 class Neuron(Module):
@@ -127,7 +141,12 @@ class Neuron(Module):
         return self._act(sum_of(terms))
 
     def __call__(self, x: Any) -> Value:
-        return self._forward(_as_inputs(x, self.nin, "Neuron"))
+        xs = _as_inputs(x, self.nin, "Neuron")
+        try:
+            return self._forward(xs)
+        except TypeError:
+            _name_bad_input(xs, "Neuron")
+            raise
 
     def state_slots(self) -> dict[str, StateSlot]:
         """weight of shape (1, nin) and bias of shape (1,): a Linear layer with one output."""
@@ -178,7 +197,12 @@ class Layer(Module):
         return out[0] if len(out) == 1 else out
 
     def __call__(self, x: Any) -> Value | list[Value]:
-        return self._forward(_as_inputs(x, self.nin, "Layer"))
+        xs = _as_inputs(x, self.nin, "Layer")
+        try:
+            return self._forward(xs)
+        except TypeError:
+            _name_bad_input(xs, "Layer")
+            raise
 
     def state_slots(self) -> dict[str, StateSlot]:
         """weight of shape (nout, nin) and bias of shape (nout,), PyTorch's Linear layout."""
@@ -249,10 +273,15 @@ class MLP(Module):
         return self.layers[-1].nout
 
     def __call__(self, x: Any) -> Value | list[Value]:
-        out: Any = _as_inputs(x, self.nin, "MLP")
-        for layer in self.layers:
-            # A one-neuron layer gives a Value; the next layer then has nin == 1.
-            out = layer._forward(out if isinstance(out, list) else [out])
+        xs: Any = _as_inputs(x, self.nin, "MLP")
+        out = xs
+        try:
+            for layer in self.layers:
+                # A one-neuron layer gives a Value; the next layer then has nin == 1.
+                out = layer._forward(out if isinstance(out, list) else [out])
+        except TypeError:
+            _name_bad_input(xs, "MLP")
+            raise
         return out
 
     def extra_repr(self) -> str:
