@@ -210,17 +210,68 @@ def _accuracy_rule(loss_fn: LossFn, y: np.ndarray) -> AccuracyFn:
 # ---------------------------------------------------------------------------- fit, predict
 
 
+def _features(X: Any, name: str = "X") -> np.ndarray:
+    """X as a 2-D float64 array (samples, features), or an error that names X and the problem."""
+    try:
+        array = np.asarray(X)
+    except ValueError:  # NumPy refuses ragged nested lists
+        raise ValueError(f"{name} has rows of different lengths; every sample needs the same "
+                         "number of features") from None  # fmt: skip
+    if array.dtype.kind == "c":
+        raise TypeError(f"{name} holds complex numbers; gradflow trains on real numbers only")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {array.dtype}")
+    if array.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D (samples, features), got shape {array.shape}; for one feature "
+            "use X.reshape(-1, 1)"
+        )
+    return array.astype(np.float64, copy=False)
+
+
+def _check_classes(model: Any, backend: Backend, X: np.ndarray, y: np.ndarray) -> None:
+    """For cross_entropy: the model has one output per class and every label is a class.
+
+    Checked once, before training, so that an error names the row of y (a batch would only
+    know its position in a shuffled batch) and no update has happened.
+    """
+    with no_grad(), gc_paused():
+        outputs = backend.to_numpy(backend.forward(model, X[:1]))
+    if outputs.ndim != 2:
+        raise ValueError(
+            "cross_entropy needs one output per class, but this model has one output; give "
+            "its last layer as many outputs as there are classes (or use loss='bce_with_logits'"
+            " for two classes)"
+        )
+    n_classes = outputs.shape[1]
+    if y.dtype.kind in "iu":
+        bad = np.flatnonzero((y < 0) | (y >= n_classes))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(
+                f"y[{i}] is class {int(y[i])}, but there are {n_classes} classes "
+                f"(0 to {n_classes - 1}); {bad.size} label(s) out of range"
+            )
+
+
+def _check_finite(Xb: np.ndarray, yb: np.ndarray, epoch: str, batch: str) -> None:
+    """Stop before a batch with nan or inf in it: training on it would spread nan everywhere."""
+    for name, values in (("X", Xb), ("y", yb)):
+        if values.dtype.kind == "f" and not np.isfinite(values).all():
+            what = "nan" if np.isnan(values).any() else "inf"
+            raise FloatingPointError(
+                f"{what} at epoch {epoch}, batch {batch}: this batch's {name} holds {what}; "
+                f"the parameters were not updated with it. Clean the data (np.isfinite(...)) "
+                "before training."
+            )
+
+
 def predict(model: Any, X: np.ndarray) -> np.ndarray:
     """The model's raw outputs for each row of X, without recording a graph.
 
     Shape (N,) for a one-output model, (N, C) for C outputs.
     """
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(
-            f"X must be 2-D (samples, features), got shape {X.shape}; for one feature use "
-            "X.reshape(-1, 1)"
-        )
+    X = _features(X)
     backend = backend_for(model)
     with no_grad(), gc_paused():
         return backend.to_numpy(backend.forward(model, X))
@@ -277,13 +328,11 @@ def fit(
             outputs; for one, a threshold suiting the loss: > 0 for scores and logits, > 0.5
             for probabilities).
 
-    Raises FloatingPointError, naming the epoch and batch, if the loss stops being finite
-    (the parameters are not updated with that batch's gradients).
+    Raises FloatingPointError, naming the epoch and batch, at a batch holding nan or inf or
+    when the loss stops being finite (the parameters are not updated with that batch). With
+    cross_entropy, labels are checked against the model's outputs before any update.
     """
-    X, y = check_xy(X, y)
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (samples, features), got shape {X.shape}")
+    X, y = check_xy(_features(X), y)
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     loss_fn = losses.get_loss(loss)
@@ -292,8 +341,11 @@ def fit(
         optimizer = SGD(model.parameters(), lr=lr)
     score = accuracy or _accuracy_rule(loss_fn, y)
     if validation_data is not None:
-        X_val, y_val = check_xy(*validation_data)
-        X_val = np.asarray(X_val, dtype=np.float64)
+        X_val, y_val = check_xy(_features(validation_data[0], "X_val"), validation_data[1])
+    if loss_fn is losses.cross_entropy:
+        _check_classes(model, backend, X, y)
+        if validation_data is not None:
+            _check_classes(model, backend, X_val, y_val)
     rng = make_rng(seed)
     n_batches = math.ceil(len(X) / (batch_size or len(X)))
 
@@ -305,6 +357,7 @@ def fit(
                 optimizer.lr = float(lr_schedule(epoch))
             total_loss, outputs_seen, targets_seen = 0.0, [], []
             for b, (Xb, yb) in enumerate(batches(X, y, batch_size, shuffle=shuffle, seed=rng)):
+                _check_finite(Xb, yb, f"{epoch + 1}/{epochs}", f"{b + 1}/{n_batches}")
                 with gc_paused():
                     outputs = backend.forward(model, Xb)
                     batch_loss = loss_fn(outputs, backend.targets(yb))

@@ -6,9 +6,6 @@ Already covered elsewhere: a wrong width given to MLP, Layer or Neuron directly
 loss directly (test_nn_losses.py). Here: the same mistakes made through ``fit`` and
 ``predict`` on both engines, non-numeric samples, nan in the training data, class labels out
 of range, and empty data.
-
-The tests marked xfail(strict=True) state behaviour ``fit`` does not have yet (nn/train.py
-belongs to the engine owner); each reason says what is missing.
 """
 
 from __future__ import annotations
@@ -123,11 +120,6 @@ def test_non_numeric_targets_in_fit_are_a_type_error(make):
 
 
 @engines
-@pytest.mark.xfail(
-    reason="fit() converts X with np.asarray(X, dtype=float64): strings give NumPy's bare "
-    "'could not convert string to float', ragged rows 'inhomogeneous shape'; neither says X",
-    strict=True,
-)
 def test_non_numeric_or_ragged_X_in_fit_is_an_error_naming_X(make):
     for X in ([["a", "b"], ["c", "d"]], [[1.0, 2.0], [1.0]]):
         with pytest.raises((TypeError, ValueError), match=r"\bX\b"):
@@ -136,11 +128,6 @@ def test_non_numeric_or_ragged_X_in_fit_is_an_error_naming_X(make):
 
 @engines
 @pytest.mark.filterwarnings("ignore::numpy.exceptions.ComplexWarning")
-@pytest.mark.xfail(
-    reason="fit() casts complex X to float64 with only a ComplexWarning and trains on the "
-    "real part; it should refuse it",
-    strict=True,
-)
 def test_complex_X_in_fit_is_refused_not_silently_cast(make):
     with pytest.raises(TypeError, match=r"\bX\b.*complex"):
         fit(make(), X4 + 1j, Y4)
@@ -183,24 +170,12 @@ def test_nan_in_y_stops_fit_with_mse(make):
 
 
 @engines
-@pytest.mark.xfail(
-    reason="with loss='bce' a nan prediction is refused by binary_cross_entropy itself "
-    "('prediction 0 is nan, not a probability'): a ValueError that names neither the epoch "
-    "nor the batch, and 'prediction 0' counts within the batch. fit should check each batch "
-    "(or X once) for nan and raise FloatingPointError naming epoch and batch",
-    strict=True,
-)
 def test_nan_in_X_stops_fit_with_bce_naming_the_epoch_and_batch(make):
     with pytest.raises(FloatingPointError, match=r"nan .*epoch 1/2, batch 2/2"):
         fit(make(output="sigmoid"), nan_rows(X4), Y4, loss="bce", batch_size=2, shuffle=False)
 
 
 @engines
-@pytest.mark.xfail(
-    reason="a nan target with bce_with_logits is refused by the loss ('target 1 is nan, not "
-    "in [0, 1]'): no epoch or batch, and 'target 1' counts within the batch, not in y",
-    strict=True,
-)
 def test_nan_in_y_stops_fit_with_bce_with_logits_naming_the_epoch_and_batch(make):
     y = Y4.copy()
     y[1] = np.nan
@@ -230,12 +205,6 @@ def test_float_class_labels_are_a_type_error(make):
 
 
 @engines
-@pytest.mark.xfail(
-    reason="fit passes each batch to cross_entropy, whose 'target 0 is class 3' counts within "
-    "the (shuffled) batch: the label at y[2] is reported as target 0. fit should check the "
-    "labels against the model's outputs once and name the row of y",
-    strict=True,
-)
 def test_a_class_label_out_of_range_names_its_row_in_y(make):
     y = C4.copy()
     y[2] = 3
@@ -244,12 +213,6 @@ def test_a_class_label_out_of_range_names_its_row_in_y(make):
 
 
 @engines
-@pytest.mark.xfail(
-    reason="a one-output model with cross_entropy: fit turns the (N, 1) outputs into (N,), "
-    "which cross_entropy reads as ONE sample of N classes and reports '1 samples but 4 "
-    "targets'; it should say that cross_entropy needs one output per class",
-    strict=True,
-)
 def test_cross_entropy_with_a_one_output_model_says_it_needs_one_output_per_class(make):
     with pytest.raises(ValueError, match="one output per class"):
         fit(make(1), X4, C4, loss="cross_entropy")
