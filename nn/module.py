@@ -171,12 +171,12 @@ class Module:
         if missing or unexpected:
             parts = []
             if missing:
-                parts.append(f"missing keys {missing}")
+                parts.append(f"missing keys {_some(missing)}")
             if unexpected:
-                parts.append(f"unexpected keys {unexpected}")
+                parts.append(f"unexpected keys {_some(unexpected)}")
             raise ValueError(
                 f"state does not match {type(self).__name__}: {'; '.join(parts)} "
-                f"(expected exactly {list(slots)})"
+                f"(expected exactly {_some(list(slots))})"
             )
         arrays: dict[str, np.ndarray] = {}
         for key, slot in slots.items():
@@ -211,3 +211,10 @@ class Module:
             child_repr = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {child_repr}")
         return "\n".join(lines) + "\n)"
+
+
+def _some(keys: list[str], limit: int = 10) -> str:
+    """A list of keys for an error message, cut short (a hostile file may hold thousands)."""
+    if len(keys) <= limit:
+        return str(keys)
+    return f"{keys[:limit]} and {len(keys) - limit} more"
