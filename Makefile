@@ -37,12 +37,12 @@ bench: $(STAMP_BENCH)
 	MPLBACKEND=Agg $(PY) -m bench
 
 lint: $(STAMP_TEST)
-	$(PY) -m ruff check autograd nn viz tests bench demo.py
-	$(PY) -m ruff format --check autograd nn viz tests bench demo.py
+	$(PY) -m ruff check autograd nn viz tests bench docs examples demo.py
+	$(PY) -m ruff format --check autograd nn viz tests bench docs examples demo.py
 
 format: $(STAMP_TEST)
-	$(PY) -m ruff format autograd nn viz tests bench demo.py
-	$(PY) -m ruff check --fix autograd nn viz tests bench demo.py
+	$(PY) -m ruff format autograd nn viz tests bench docs examples demo.py
+	$(PY) -m ruff check --fix autograd nn viz tests bench docs examples demo.py
 
 docs: $(STAMP_BASE)
 	$(PY) -m docs.make_figures

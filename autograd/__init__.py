@@ -1,5 +1,7 @@
 """gradflow's engines: the scalar ``Value`` and the NumPy ``Tensor``, with one vocabulary.
 
+For example::
+
     from autograd import Value
     a, b = Value(2.0, label="a"), Value(-3.0, label="b")
     c = a * b + a.tanh()
