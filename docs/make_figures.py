@@ -17,39 +17,19 @@ import matplotlib
 matplotlib.use("Agg")
 
 import viz  # noqa: E402
-from autograd import Value  # noqa: E402
 from demo import seed_example  # noqa: E402
 
 HERE = Path(__file__).parent
 
 
-def dead_relu_example() -> Value:
-    """Seed 000's network with w1 = -2: z1 = -2 * 1 + 0 = -2 < 0, so relu'(z1) = 0.
-
-    L = (w2 * relu(z1) + b2 - 10)**2 = (0 + 1 - 10)**2 = 81;  dL/dz2 = 2 (1 - 10) = -18;
-    dL/da1 = -18 * w2 = -54;  dL/dz1 = -54 * 0 = 0: nothing reaches w1, b1 or x.
-    """
-    x = Value(1.0, label="x", role="input")
-    w1, b1 = Value(-2.0, label="w1", role="param"), Value(0.0, label="b1", role="param")
-    w2, b2 = Value(3.0, label="w2", role="param"), Value(1.0, label="b2", role="param")
-    z1 = w1 * x + b1
-    z1.label = "z1"
-    a1 = z1.relu()
-    a1.label = "a1"
-    z2 = w2 * a1 + b2
-    z2.label = "z2"
-    loss = (z2 - 10.0) ** 2
-    loss.label = "L"
-    loss.backward()
-    return loss
-
-
 def main() -> None:
     loss, _ = seed_example()
     loss.backward()
+    dead, _ = seed_example(w1=-2.0)  # z1 = -2 < 0: relu'(z1) = 0 blocks the path to w1
+    dead.backward()
     written = [
         viz.draw(loss).render(HERE / "seed_example.svg"),
-        viz.draw(dead_relu_example()).render(HERE / "dead_relu.svg"),
+        viz.draw(dead).render(HERE / "dead_relu.svg"),
     ]
     matplotlib.rcParams["svg.hashsalt"] = "gradflow"  # stable element ids
     figure = viz.plot_activations()

@@ -23,10 +23,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from seed_graphs import seed_example
 
 import viz
 from autograd import Tensor, Value, topological_order
+from demo import seed_example
 
 GOLDEN = Path(__file__).parent / "golden" / "seed_example.dot"
 

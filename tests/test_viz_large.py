@@ -12,11 +12,11 @@ import re
 import warnings
 
 import pytest
-from seed_graphs import seed_example
 
 import nn
 import viz
 from autograd import Value, topological_order
+from demo import seed_example
 
 
 def mlp_graph(seed: int = 0) -> tuple[Value, list[Value], list[Value]]:

@@ -11,10 +11,10 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from seed_graphs import seed_example
 
 import viz
 from autograd import Value
+from demo import seed_example
 
 STEP_UPSTREAMS = [1, -6, 6, -6, -6, -6, -18, -18, -18, -18, -36, -18, -12]
 
