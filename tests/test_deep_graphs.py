@@ -26,20 +26,16 @@ from itertools import islice
 
 import numpy as np
 
-from autograd import Tensor, Value, sum_of, topological_order
+from autograd import Tensor, Value, gc_paused, sum_of, topological_order
 from bench import memory
 
 
 @contextmanager
 def gc_off() -> Iterator[None]:
+    """Start from a clean heap, then keep the cycle collector out: only refcounting frees."""
     gc.collect()
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def test_a_million_node_chain_is_freed_by_reference_counting_after_backward():
