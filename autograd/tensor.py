@@ -549,6 +549,26 @@ class Tensor:
         s = np.exp(np.minimum(x, 0.0)) / (1.0 + np.exp(-np.abs(x)))
         return _result(s, "sigmoid", (self,), (lambda g: g * (s * (1.0 - s)),))
 
+    def softplus(self) -> Tensor:
+        """log(1 + e**x);  d/dx softplus(x) = sigmoid(x).  Stable for any x.
+
+        Written as  max(x, 0) + log(1 + e**-|x|):  the exponent is never positive, and log1p
+        keeps e**-|x| below 1e-16 instead of rounding 1 + e**-|x| to 1.
+        """
+        x = self.data
+        out = np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+        s = np.exp(np.minimum(x, 0.0)) / (1.0 + np.exp(-np.abs(x)))  # sigmoid(x), as above
+        return _result(out, "softplus", (self,), (lambda g: g * s,))
+
+    def abs(self) -> Tensor:
+        """|x|;  d/dx |x| = sign(x), with abs'(0) = 0 as in PyTorch."""
+        x = self.data
+        sign = np.sign(x)
+        return _result(np.abs(x), "abs", (self,), (lambda g: g * sign,))
+
+    def __abs__(self) -> Tensor:
+        return self.abs()
+
     def relu(self) -> Tensor:
         """max(0, x);  d/dx = 1 for x > 0, else 0 (relu'(0) = 0, as in PyTorch)."""
         x = self.data

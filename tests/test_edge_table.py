@@ -137,8 +137,7 @@ TABLE: list[Row] = [
     # relu'(0) = 0 and abs'(0) = 0: the subgradient 0, as PyTorch chooses
     row("relu", "x = 0", (0.0,), lambda x: x[0].relu(), (0.0,), (0.0,)),
     row("relu", "x = -0.0", (-0.0,), lambda x: x[0].relu(), (0.0,), (0.0,)),
-    row("abs", "x = 0", (0.0,), lambda x: x[0].abs(), (0.0,), (0.0,),
-        tensor=None),  # no Tensor.abs yet
+    row("abs", "x = 0", (0.0,), lambda x: x[0].abs(), (0.0,), (0.0,)),
     # ties: the derivative does not exist; PyTorch splits the gradient evenly, 1/2 each
     # (Value.max is torch.maximum; Tensor.max is a reduction, as torch's max() and amax())
     row("max", "a tie a = b = 1", (1.0, 1.0), None, (1.0,), (0.5, 0.5),

@@ -123,6 +123,7 @@ def test_smooth_elementwise_functions(data, shape):
     check(lambda t: t.exp(), x)
     check(lambda t: t.tanh(), x)
     check(lambda t: t.sigmoid(), x * 3.0)
+    check(lambda t: t.softplus(), x * 3.0)
     positive = data.draw(values(shape, 0.3, 3.0))
     check(lambda t: t.log(), positive)
     check(lambda t: t.sqrt(), positive)
@@ -134,6 +135,7 @@ def test_relu_and_leaky_relu_away_from_the_kink(data, shape, slope):
     x = data.draw(away_from_zero(shape))
     check(lambda t: t.relu(), x)
     check(lambda t: t.leaky_relu(slope), x)
+    check(lambda t: t.abs(), x)
 
 
 @settings(max_examples=EXAMPLES)

@@ -381,6 +381,25 @@ def test_sigmoid_value_and_derivative_and_stability():
     assert x.grad[0] == 0.25 and np.all(np.isfinite(x.grad))
 
 
+def test_softplus_value_derivative_and_stability():
+    x = leaf([0.0, -800.0, 800.0, -40.0])
+    y = x.softplus()
+    # softplus(0) = log 2, softplus'(0) = sigmoid(0) = 1/2; softplus(-800) = log(1 + e**-800),
+    # which is e**-800 = 0 in float64; softplus(800) = 800 + log(1 + e**-800) = 800;
+    # softplus(-40) = log1p(e**-40) = 4.2e-18, kept (1 + 4.2e-18 would round to 1).
+    np.testing.assert_allclose(y.data, [math.log(2.0), 0.0, 800.0, math.exp(-40.0)])
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [0.5, 0.0, 1.0, math.exp(-40.0)], atol=0.0, rtol=1e-12)
+
+
+def test_abs_derivative_is_the_sign_and_zero_at_zero():
+    x = leaf([-2.0, 0.0, 3.0])
+    y = abs(x)
+    np.testing.assert_array_equal(y.data, [2.0, 0.0, 3.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [-1.0, 0.0, 1.0])  # abs'(0) = 0, as in PyTorch
+
+
 def test_relu_derivative_is_zero_at_zero():
     x = leaf([-1.0, 0.0, 2.0])
     y = x.relu()
