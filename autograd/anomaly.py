@@ -23,9 +23,9 @@ PyTorch's ``torch.autograd.detect_anomaly`` is the model, with three differences
   first edge it makes non-finite.
 
 Cost: outside the block nothing changes. The engines read one flag per ``backward()`` call and
-run their usual loop when it is off; when it is on they run the checking loops below instead,
-which are several times slower (each edge is tested). ``backward_steps`` checks each step.
-The mode in force when a backward starts applies to that whole backward.
+run their usual loop when it is off; when it is on, ``backward()`` runs ``backward_steps()``,
+which checks each step as it is made (several times slower). The mode in force when a
+backward starts applies to that whole backward.
 """
 
 from __future__ import annotations
@@ -159,26 +159,6 @@ def _value_edge(node: Any, edge: int, upstream: float, local: float) -> AnomalyE
     return AnomalyError(message, node, edge, upstream, local, downstream)
 
 
-def value_backward(order: list[Any]) -> None:
-    """``Value.backward``'s loop, checking every edge: the first non-finite one raises.
-
-    ``order`` is the graph in topological order with ``_g`` already seeded (the root last).
-    """
-    isfinite = math.isfinite
-    root = order[-1]
-    for node in reversed(order):
-        upstream = node._g
-        if not isfinite(upstream) and node.role != "const":
-            raise _value_seed_or_sum(node, upstream, node is root)
-        node.grad += upstream
-        for edge, (parent, local_grad) in enumerate(zip(node.parents, node._local)):  # noqa: B905
-            local = local_grad()
-            downstream = upstream * local
-            if not isfinite(downstream) and parent.role != "const":
-                raise _value_edge(node, edge, upstream, local)
-            parent._g += downstream
-
-
 def check_value_step(step: Any, is_root: bool) -> None:
     """Check one ``backward_steps`` record of the scalar engine (its upstream and edges)."""
     if not math.isfinite(step.upstream) and step.node.role != "const":
@@ -229,33 +209,6 @@ def _tensor_edge(node: Any, edge: int, g: np.ndarray, d: np.ndarray) -> AnomalyE
         + (f"; {', '.join(facts)}" if facts else "")
     )
     return AnomalyError(message, node, edge, upstream, None, bad, index)
-
-
-def tensor_backward(order: list[Any], receive: Any) -> None:
-    """``Tensor.backward``'s loop, checking every edge: the first non-finite one raises.
-
-    ``order`` is the graph in topological order with ``_g`` seeded; ``receive`` is the
-    tensor engine's ``_receive`` (how one edge's gradient joins a parent's).
-    """
-    root = order[-1]
-    with np.errstate(all="ignore"):
-        for node in reversed(order):
-            g = node._g
-            if g is None:
-                continue
-            if not np.isfinite(g).all():
-                raise _tensor_seed_or_sum(node, g, node is root)
-            node._g = None
-            if node.grad is None:
-                node.grad = g if node._g_owned else g.copy()
-            else:
-                node.grad += g
-            for edge, (parent, vjp) in enumerate(zip(node.parents, node._vjps)):  # noqa: B905
-                if parent.requires_grad:
-                    d = np.asarray(vjp(g))
-                    if not np.isfinite(d).all():
-                        raise _tensor_edge(node, edge, g, d)
-                    receive(parent, d, g)
 
 
 def check_tensor_step(step: Any, is_root: bool) -> None:

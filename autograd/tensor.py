@@ -662,10 +662,11 @@ class Tensor:
         counts as the parent's own only when it is fresh (not g, not a view); one that is not
         is copied before it becomes a ``.grad``, and a sum of two contributions is fresh.
         """
-        order = self._start(grad)
-        if _AnomalyMode.enabled:  # inside detect_anomaly(): the same loop, checking each edge
-            anomaly.tensor_backward(order, _receive)
+        if _AnomalyMode.enabled:  # inside detect_anomaly(): step by step, checking each step
+            for _ in self.backward_steps(grad):
+                pass
             return
+        order = self._start(grad)
         with _quiet(all="ignore"):
             for node in reversed(order):
                 g = node._g

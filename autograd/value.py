@@ -374,13 +374,14 @@ class Value:
         node's gradient is complete when its turn comes, and it passes upstream * local down
         every edge. (``backward_steps`` is the same loop, recording each step.)
         """
+        if _AnomalyMode.enabled:  # inside detect_anomaly(): step by step, checking each step
+            for _ in self.backward_steps(grad):
+                pass
+            return
         order = topological_order(self)
         for node in order:
             node._g = 0.0  # this pass's gradients, kept apart so that .grad can accumulate
         self._g = _as_float(grad)
-        if _AnomalyMode.enabled:  # inside detect_anomaly(): the same loop, checking each edge
-            anomaly.value_backward(order)
-            return
         for node in reversed(order):
             upstream = node._g
             node.grad += upstream
