@@ -17,8 +17,8 @@ The tensor engine's conventions:
 - ``cross_entropy`` takes logits (N, C), or (C,) for one sample, and an int array of N class
   indices.
 
-Each public loss dispatches once on the kind of ``pred``: the Tensor version (``_..._tensor``)
-sits right after the scalar one and computes the same formula, on whole arrays at once.
+Each loss states its formula once, as a term per sample: ``_mean_of`` applies it to a whole
+Tensor at once, or to the Values one by one. Targets are checked as arrays, for both engines.
 
 Gradients, per sample, before the 1/N of the mean (z a logit, p a probability, t a target):
 
@@ -106,11 +106,20 @@ def _mean(terms: list[Value]) -> Value:
     return sum_of(terms) / len(terms)
 
 
-def _clamped_log(p: Value) -> Value:
+def _clamped_log(p: Any) -> Any:
     """log(p), but at least LOG_CLAMP; where clamped, a constant (its gradient is 0).
 
     p = 0 would give log(0) = -inf and an infinite loss; PyTorch clamps the log at -100.
+    A Tensor is clamped elementwise: where p < e**-100 the log is fed a 1 instead of p
+    (log 1 = 0, with a finite derivative) and -100 is added there, so the log node never sees
+    a 0 and no gradient reaches p there.
     """
+    if isinstance(p, Tensor):
+        keep = p.data >= _MIN_PROB
+        if keep.all():
+            return p.log()
+        kept = keep.astype(p.dtype)
+        return (p * kept + (1.0 - kept)).log() + np.where(keep, 0.0, LOG_CLAMP).astype(p.dtype)
     if p.data < _MIN_PROB:
         return Value(LOG_CLAMP, label="clamp(log)", role="const")
     return p.log()
@@ -125,7 +134,7 @@ def _per_sample(shape: tuple[int, ...]) -> tuple[int, ...]:
     return shape
 
 
-def _tensor_targets(target: Any, pred: Tensor, who: str) -> np.ndarray:
+def _tensor_targets(pred: Tensor, target: Any, who: str) -> np.ndarray:
     """``target`` as a constant array of ``pred``'s shape and dtype, or a clear error.
 
     The shapes must agree, except that (N,) and (N, 1) fit each other (and a number fits a
@@ -157,17 +166,38 @@ def _first_bad(bad: np.ndarray, values: np.ndarray) -> tuple[int, float]:
     return i, float(values.reshape(-1)[i])
 
 
-def _clamped_log_tensor(p: Tensor) -> Tensor:
-    """log(p) elementwise, at least LOG_CLAMP; where clamped, a constant (gradient 0).
+def _batch(pred: Any, target: Any, who: str, nested: bool = False) -> tuple[Any, np.ndarray]:
+    """(predictions, targets) in the form of pred's engine, targets as a float array.
 
-    Where p < e**-100 the log is fed a 1 instead of p (log 1 = 0, with a finite derivative),
-    and -100 is added there: the log node never sees a 0, and no gradient reaches p there.
+    The tensor engine keeps ``pred`` as it is, with a target array of its shape; the scalar
+    engine gets a flat list of Values and one target per Value.
     """
-    keep = p.data >= _MIN_PROB
-    if keep.all():
-        return p.log()
-    kept = keep.astype(p.dtype)
-    return (p * kept + (1.0 - kept)).log() + np.where(keep, 0.0, LOG_CLAMP).astype(p.dtype)
+    if _is_tensor(pred, who):
+        return pred, _tensor_targets(pred, target, who)
+    ps = _predictions(pred, who, nested)
+    return ps, np.array(_targets(target, len(ps), who))
+
+
+def _numbers(preds: Any) -> np.ndarray:
+    """The predictions' numbers as an array, to check them (a Tensor's data, or each Value's)."""
+    return preds.data if isinstance(preds, Tensor) else np.array([p.data for p in preds])
+
+
+def _mean_of(term: Callable[[Any, Any], Any], preds: Any, t: np.ndarray) -> Value | Tensor:
+    """The mean over the batch of ``term(prediction, target)``, written once for both engines.
+
+    A Tensor applies the term to every element at once; Values one sample at a time.
+    """
+    if isinstance(preds, Tensor):
+        return term(preds, t).mean()
+    return _mean([term(p, ti) for p, ti in zip(preds, t.tolist(), strict=True)])
+
+
+def _check(values: np.ndarray, ok: np.ndarray, who: str, what: str, hint: str) -> None:
+    """A ValueError naming the first value where ``ok`` is False (nan fails every test)."""
+    if not ok.all():
+        i, v = _first_bad(~ok, values)
+        raise ValueError(f"{who}: {what} {i} is {v!r}{hint}")
 
 
 # ---------------------------------------------------------------------------- losses
@@ -178,16 +208,8 @@ def mse_loss(pred: Any, target: Any) -> Value | Tensor:
 
     N counts every output: a batch of lists (or an (N, C) Tensor) is flattened, as in PyTorch.
     """
-    if _is_tensor(pred, "mse_loss"):
-        return _mse_tensor(pred, target)
-    ps = _predictions(pred, "mse_loss", nested=True)
-    ts = _targets(target, len(ps), "mse_loss")
-    return _mean([(p - t) ** 2 for p, t in zip(ps, ts, strict=True)])
-
-
-def _mse_tensor(pred: Tensor, target: Any) -> Tensor:
-    t = _tensor_targets(target, pred, "mse_loss")
-    return ((pred - t) ** 2).mean()
+    ps, t = _batch(pred, target, "mse_loss", nested=True)
+    return _mean_of(lambda p, t: (p - t) ** 2, ps, t)
 
 
 def binary_cross_entropy(prob: Any, target: Any) -> Value | Tensor:
@@ -196,47 +218,16 @@ def binary_cross_entropy(prob: Any, target: Any) -> Value | Tensor:
         L = -(1/N) sum_i [t_i log(p_i) + (1 - t_i) log(1 - p_i)]
 
     Each log is clamped at -100 (as PyTorch does), so p = 0 or p = 1 gives a finite loss; a
-    clamped log passes no gradient. A term whose weight (t or 1 - t) is 0 adds nothing (the
-    scalar engine leaves it out; the tensor engine multiplies it by 0, a finite -100 at worst).
+    clamped log passes no gradient, and a log weighted by 0 adds 0 (at worst 0 * -100).
     For logits, ``binary_cross_entropy_with_logits`` is both stabler and cheaper.
     """
-    if _is_tensor(prob, "binary_cross_entropy"):
-        return _binary_cross_entropy_tensor(prob, target)
-    ps = _predictions(prob, "binary_cross_entropy")
-    ts = _targets(target, len(ps), "binary_cross_entropy")
-    terms = []
-    for i, (p, t) in enumerate(zip(ps, ts, strict=True)):
-        if not 0.0 <= p.data <= 1.0:
-            raise ValueError(
-                f"binary_cross_entropy: prediction {i} is {p.data!r}, not a probability in "
-                "[0, 1]; for raw scores use binary_cross_entropy_with_logits"
-            )
-        if not 0.0 <= t <= 1.0:
-            raise ValueError(f"binary_cross_entropy: target {i} is {t!r}, not in [0, 1]")
-        if t == 1.0:
-            terms.append(-_clamped_log(p))
-        elif t == 0.0:
-            terms.append(-_clamped_log(1.0 - p))
-        else:
-            terms.append(-(t * _clamped_log(p) + (1.0 - t) * _clamped_log(1.0 - p)))
-    return _mean(terms)
-
-
-def _binary_cross_entropy_tensor(prob: Tensor, target: Any) -> Tensor:
-    t = _tensor_targets(target, prob, "binary_cross_entropy")
-    outside = ~((prob.data >= 0.0) & (prob.data <= 1.0))  # nan is outside too
-    if outside.any():
-        i, p = _first_bad(outside, prob.data)
-        raise ValueError(
-            f"binary_cross_entropy: prediction {i} is {p!r}, not a probability in [0, 1]; for "
-            "raw scores use binary_cross_entropy_with_logits"
-        )
-    outside = ~((t >= 0.0) & (t <= 1.0))
-    if outside.any():
-        i, ti = _first_bad(outside, t)
-        raise ValueError(f"binary_cross_entropy: target {i} is {ti!r}, not in [0, 1]")
-    terms = _clamped_log_tensor(prob) * t + _clamped_log_tensor(1.0 - prob) * (1.0 - t)
-    return -terms.mean()
+    who = "binary_cross_entropy"
+    ps, t = _batch(prob, target, who)
+    p = _numbers(ps)
+    _check(p, (p >= 0.0) & (p <= 1.0), who, "prediction", ", not a probability in [0, 1]; "
+           "for raw scores use binary_cross_entropy_with_logits")  # fmt: skip
+    _check(t, (t >= 0.0) & (t <= 1.0), who, "target", ", not in [0, 1]")
+    return _mean_of(lambda p, t: -(_clamped_log(p) * t + _clamped_log(1.0 - p) * (1.0 - t)), ps, t)
 
 
 def binary_cross_entropy_with_logits(logits: Any, target: Any) -> Value | Tensor:
@@ -245,28 +236,26 @@ def binary_cross_entropy_with_logits(logits: Any, target: Any) -> Value | Tensor
         -[t log s(z) + (1 - t) log(1 - s(z))] = softplus(z) - t z
 
     since log s(z) = -softplus(-z) and softplus(z) - softplus(-z) = z. Finite for any z (no
-    log of 0), and d/dz = sigmoid(z) - t exactly. Both engines write it this way, with their
-    stable softplus.
+    log of 0, thanks to the engines' stable softplus), and d/dz = sigmoid(z) - t exactly.
     """
-    if _is_tensor(logits, "binary_cross_entropy_with_logits"):
-        return _binary_cross_entropy_with_logits_tensor(logits, target)
-    zs = _predictions(logits, "binary_cross_entropy_with_logits")
-    ts = _targets(target, len(zs), "binary_cross_entropy_with_logits")
-    for i, t in enumerate(ts):
-        if not 0.0 <= t <= 1.0:
-            raise ValueError(
-                f"binary_cross_entropy_with_logits: target {i} is {t!r}, not in [0, 1]"
-            )
-    return _mean([z.softplus() - t * z for z, t in zip(zs, ts, strict=True)])
+    who = "binary_cross_entropy_with_logits"
+    zs, t = _batch(logits, target, who)
+    _check(t, (t >= 0.0) & (t <= 1.0), who, "target", ", not in [0, 1]")
+    return _mean_of(lambda z, t: z.softplus() - z * t, zs, t)
 
 
-def _binary_cross_entropy_with_logits_tensor(z: Tensor, target: Any) -> Tensor:
-    t = _tensor_targets(target, z, "binary_cross_entropy_with_logits")
-    outside = ~((t >= 0.0) & (t <= 1.0))
-    if outside.any():
-        i, ti = _first_bad(outside, t)
-        raise ValueError(f"binary_cross_entropy_with_logits: target {i} is {ti!r}, not in [0, 1]")
-    return (z.softplus() - t * z).mean()
+def hinge_loss(scores: Any, target: Any) -> Value | Tensor:
+    """The SVM max-margin loss of micrograd's moons demo:  L = (1/N) sum_i relu(1 - t_i z_i).
+
+    Targets are +1 or -1 (0 is read as -1, so 0/1 labels work too). A sample classified with a
+    margin t z >= 1 costs nothing and passes no gradient; otherwise d/dz = -t.
+    """
+    who = "hinge_loss"
+    zs, t = _batch(scores, target, who)
+    _check(t, (t == -1.0) | (t == 0.0) | (t == 1.0), who, "target",
+           "; use +1 / -1 (or 1 / 0) labels")  # fmt: skip
+    signs = np.where(t > 0.0, 1.0, -1.0).astype(t.dtype)
+    return _mean_of(lambda z, s: (1.0 - z * s).relu(), zs, signs)
 
 
 def cross_entropy(logits: Any, target: Any) -> Value | Tensor:
@@ -279,39 +268,30 @@ def cross_entropy(logits: Any, target: Any) -> Value | Tensor:
     d/dz_j = softmax(z)_j - [j == t]: finite for any logits.
     """
     if _is_tensor(logits, "cross_entropy"):
-        return _cross_entropy_tensor(logits, target)
+        if logits.ndim not in (1, 2) or logits.size == 0:
+            raise ValueError(
+                "cross_entropy: logits must have shape (C,) for one sample or (N, C) for a "
+                f"batch, got {logits.shape}"
+            )
+        rows = logits if logits.ndim == 2 else logits.reshape(1, -1)
+        n, c = rows.shape
+        classes = _class_indices(target, n, c)
+        # Row i's entry t_i of the log-softmax: integer-array indexing picks one per row.
+        return -rows.log_softmax(axis=1)[np.arange(n), classes].mean()
     if not isinstance(logits, Sequence) or not logits:
         raise TypeError("cross_entropy: logits must be a list of Values or a list of lists")
-    rows = [logits] if isinstance(logits[0], Value) else list(logits)
-    if isinstance(target, (numbers.Integral, np.integer)) and not isinstance(target, bool):
-        classes = [target]
-    else:
-        classes = list(np.asarray(target).reshape(-1))
-    if len(classes) != len(rows):
-        raise ValueError(f"cross_entropy: {len(rows)} samples but {len(classes)} targets")
-    terms = []
-    for i, (row, c) in enumerate(zip(rows, classes, strict=True)):
-        zs = _predictions(list(row) if isinstance(row, Sequence) else row, "cross_entropy")
-        if isinstance(c, (bool, np.bool_)) or not isinstance(c, (numbers.Integral, np.integer)):
-            raise TypeError(f"cross_entropy: target {i} must be a class index (int), not {c!r}")
-        if not 0 <= c < len(zs):
-            raise ValueError(
-                f"cross_entropy: target {i} is class {int(c)}, but there are {len(zs)} classes "
-                f"(0 to {len(zs) - 1})"
-            )
-        # -log_softmax(z)[c] = logsumexp(z) - z[c]: the one entry of the log-softmax we need.
-        terms.append(logsumexp(zs) - zs[int(c)])
-    return _mean(terms)
+    one_sample = isinstance(logits[0], Value)
+    rows = [_predictions(row, "cross_entropy") for row in ([logits] if one_sample else logits)]
+    widths = sorted({len(row) for row in rows})
+    if len(widths) != 1:
+        raise ValueError(f"cross_entropy: rows of logits have different lengths {widths}")
+    classes = _class_indices(target, len(rows), widths[0])
+    # -log_softmax(z)[c] = logsumexp(z) - z[c]: the one entry of the log-softmax we need.
+    return _mean([logsumexp(zs) - zs[c] for zs, c in zip(rows, classes.tolist(), strict=True)])
 
 
-def _cross_entropy_tensor(logits: Tensor, target: Any) -> Tensor:
-    if logits.ndim not in (1, 2) or logits.size == 0:
-        raise ValueError(
-            "cross_entropy: logits must have shape (C,) for one sample or (N, C) for a batch, "
-            f"got {logits.shape}"
-        )
-    rows = logits if logits.ndim == 2 else logits.reshape(1, -1)
-    n, c = rows.shape
+def _class_indices(target: Any, n: int, c: int) -> np.ndarray:
+    """n class indices in 0 .. c-1 as an int array, or the error that says what is wrong."""
     if isinstance(target, Tensor):
         target = target.data
     classes = np.asarray(target)
@@ -330,37 +310,7 @@ def _cross_entropy_tensor(logits: Tensor, target: Any) -> Tensor:
             f"cross_entropy: target {i} is class {int(classes[i])}, but there are {c} classes "
             f"(0 to {c - 1})"
         )
-    # Row i's entry t_i of the log-softmax: integer-array indexing picks one per row.
-    picked = rows.log_softmax(axis=1)[np.arange(n), classes]
-    return -picked.mean()
-
-
-def hinge_loss(scores: Any, target: Any) -> Value | Tensor:
-    """The SVM max-margin loss of micrograd's moons demo:  L = (1/N) sum_i relu(1 - t_i z_i).
-
-    Targets are +1 or -1 (0 is read as -1, so 0/1 labels work too). A sample classified with a
-    margin t z >= 1 costs nothing and passes no gradient; otherwise d/dz = -t.
-    """
-    if _is_tensor(scores, "hinge_loss"):
-        return _hinge_tensor(scores, target)
-    zs = _predictions(scores, "hinge_loss")
-    ts = _targets(target, len(zs), "hinge_loss")
-    signs = []
-    for i, t in enumerate(ts):
-        if t not in (-1.0, 0.0, 1.0):
-            raise ValueError(f"hinge_loss: target {i} is {t!r}; use +1 / -1 (or 1 / 0) labels")
-        signs.append(1.0 if t > 0 else -1.0)
-    return _mean([(1.0 - s * z).relu() for z, s in zip(zs, signs, strict=True)])
-
-
-def _hinge_tensor(z: Tensor, target: Any) -> Tensor:
-    t = _tensor_targets(target, z, "hinge_loss")
-    bad = ~((t == -1.0) | (t == 0.0) | (t == 1.0))
-    if bad.any():
-        i, ti = _first_bad(bad, t)
-        raise ValueError(f"hinge_loss: target {i} is {ti!r}; use +1 / -1 (or 1 / 0) labels")
-    signs = np.where(t > 0.0, 1.0, -1.0).astype(z.dtype)
-    return (1.0 - z * signs).relu().mean()
+    return classes
 
 
 #: Losses by the names ``nn.fit`` accepts.
