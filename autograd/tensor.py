@@ -176,6 +176,21 @@ def _spread(
     return full
 
 
+def _to_the_winners(x: np.ndarray, out: np.ndarray, axis: Any) -> VJP:
+    """The VJP of max or min over ``axis``: g goes to the elements equal to the result.
+
+    A tie between k elements splits it evenly, 1/k to each (PyTorch's rule for amax/amin).
+    """
+
+    def vjp(g: np.ndarray) -> np.ndarray:
+        kept = _kept_shape(x.shape, axis)
+        winners = x == np.reshape(out, kept)
+        count = winners.sum(axis=axis, keepdims=True, dtype=x.dtype)
+        return winners * (g.reshape(kept) / count)
+
+    return vjp
+
+
 def _has_int_array(index: Any) -> bool:
     """True if an index contains an integer array or list (which may repeat positions)."""
     parts = index if isinstance(index, tuple) else (index,)
@@ -431,16 +446,8 @@ class Tensor:
         the gradient is split evenly, 1/k to each, as PyTorch does for ``amax`` and for a
         full ``max()`` (for two tied elements this is also what central differences measure).
         """
-        x = self.data
-        out = x.max(axis=axis, keepdims=keepdims)
-
-        def d_max(g: np.ndarray) -> np.ndarray:
-            kept = _kept_shape(x.shape, axis)
-            winners = x == np.reshape(out, kept)
-            count = winners.sum(axis=axis, keepdims=True, dtype=x.dtype)
-            return winners * (g.reshape(kept) / count)
-
-        return _result(out, "max", (self,), (d_max,))
+        out = self.data.max(axis=axis, keepdims=keepdims)
+        return _result(out, "max", (self,), (_to_the_winners(self.data, out, axis),))
 
     def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Smallest element over ``axis`` (all axes if None).
@@ -448,16 +455,8 @@ class Tensor:
         d/dx_i min(x) = 1 where x_i is the minimum, 0 elsewhere; a tie between k elements
         splits the gradient evenly, 1/k to each, as PyTorch does for ``amin`` and ``min()``.
         """
-        x = self.data
-        out = x.min(axis=axis, keepdims=keepdims)
-
-        def d_min(g: np.ndarray) -> np.ndarray:
-            kept = _kept_shape(x.shape, axis)
-            winners = x == np.reshape(out, kept)
-            count = winners.sum(axis=axis, keepdims=True, dtype=x.dtype)
-            return winners * (g.reshape(kept) / count)
-
-        return _result(out, "min", (self,), (d_min,))
+        out = self.data.min(axis=axis, keepdims=keepdims)
+        return _result(out, "min", (self,), (_to_the_winners(self.data, out, axis),))
 
     # ----------------------------------------------------------------- shape
 

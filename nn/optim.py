@@ -16,7 +16,7 @@ arithmetic on ``.data``: no graph is recorded.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from nn.module import zero_grads
@@ -56,6 +56,15 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError
 
+    def _gradients(self, weight_decay: float) -> Iterator[tuple[Any, dict[str, Any], Any]]:
+        """(param, its state, its gradient plus weight_decay * param) for each param with a
+        gradient: the L2 penalty weight_decay/2 * p**2, differentiated."""
+        for p, state in zip(self.params, self.state, strict=True):
+            if p.grad is None:
+                continue
+            g = p.grad + weight_decay * p.data if weight_decay else p.grad
+            yield p, state, g
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr:g})"
 
@@ -76,12 +85,7 @@ class SGD(Optimizer):
         self.weight_decay = _check_number(weight_decay, "weight_decay", 0.0)
 
     def step(self) -> None:
-        for p, state in zip(self.params, self.state, strict=True):
-            g = p.grad
-            if g is None:
-                continue
-            if self.weight_decay:
-                g = g + self.weight_decay * p.data
+        for p, state, g in self._gradients(self.weight_decay):
             if self.momentum:
                 v = state.get("velocity")
                 # A new object each step, never `v *= ...`: v must not alias p.grad.
@@ -122,12 +126,7 @@ class Adam(Optimizer):
 
     def step(self) -> None:
         b1, b2 = self.betas
-        for p, state in zip(self.params, self.state, strict=True):
-            g = p.grad
-            if g is None:
-                continue
-            if self.weight_decay:
-                g = g + self.weight_decay * p.data
+        for p, state, g in self._gradients(self.weight_decay):
             # m and v start at 0 (a float 0.0 broadcasts against an array gradient).
             t = state.get("step", 0) + 1
             m = b1 * state.get("m", 0.0) + (1.0 - b1) * g
