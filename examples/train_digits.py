@@ -30,6 +30,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -112,37 +113,18 @@ def train(
     return Result(model, history, accuracy(model, X_test, y_test), seconds)
 
 
-def train_digits(
-    epochs: int = 30,
-    batch_size: int = 32,
-    lr: float = 1e-3,
-    seed: int = DEFAULT_SEED,
-    progress: bool = True,
-) -> Result:
-    """The digits run: an 80/20 split shuffled with ``seed``, then ``train``."""
+def train_digits(seed: int = DEFAULT_SEED, **settings: Any) -> Result:
+    """The digits run: an 80/20 split shuffled with ``seed``, then ``train(**settings)``."""
     X, y = nn.data.load_digits()
     X_train, X_test, y_train, y_test = nn.data.train_test_split(X, y, test_size=0.2, seed=seed)
-    return train(
-        X_train, y_train, X_test, y_test,
-        epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress,
-    )  # fmt: skip
+    return train(X_train, y_train, X_test, y_test, seed=seed, **settings)
 
 
-def train_mnist(
-    folder: str | Path,
-    epochs: int = 30,
-    batch_size: int = 32,
-    lr: float = 1e-3,
-    seed: int = DEFAULT_SEED,
-    progress: bool = True,
-) -> Result:
-    """The MNIST run: the IDX files' own train/test split, then ``train`` (784-128-10)."""
+def train_mnist(folder: str | Path, **settings: Any) -> Result:
+    """The MNIST run: the IDX files' own train/test split, then ``train(**settings)``."""
     X_train, y_train = nn.data.load_mnist(folder, "train")
     X_test, y_test = nn.data.load_mnist(folder, "test")
-    return train(
-        X_train.astype(np.float64), y_train, X_test.astype(np.float64), y_test,
-        epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=progress,
-    )  # fmt: skip
+    return train(X_train.astype(np.float64), y_train, X_test.astype(np.float64), y_test, **settings)
 
 
 def main(argv: list[str] | None = None) -> int:
