@@ -95,7 +95,29 @@ def _name_bad_input(xs: list[Any], who: str) -> None:
             ) from None
 
 
-class Neuron(Module):
+class _OnValues(Module):
+    """A module on Values: the call checks the inputs' width, then runs ``_forward``.
+
+    ``_forward`` takes a list that is already checked, so that a layer inside an MLP does not
+    check again; a TypeError from it is turned into one naming the bad input.
+    """
+
+    nin: int
+
+    def _forward(self, xs: list[Input]) -> Value | list[Value]:
+        raise NotImplementedError
+
+    def __call__(self, x: Any) -> Any:
+        who = type(self).__name__
+        xs = _as_inputs(x, self.nin, who)
+        try:
+            return self._forward(xs)
+        except TypeError:
+            _name_bad_input(xs, who)
+            raise
+
+
+class Neuron(_OnValues):
     """One unit:  act(sum_i w_i x_i + b).
 
     Args:
@@ -140,14 +162,6 @@ class Neuron(Module):
         terms.append(self.b)
         return self._act(sum_of(terms))
 
-    def __call__(self, x: Any) -> Value:
-        xs = _as_inputs(x, self.nin, "Neuron")
-        try:
-            return self._forward(xs)
-        except TypeError:
-            _name_bad_input(xs, "Neuron")
-            raise
-
     def state_slots(self) -> dict[str, StateSlot]:
         """weight of shape (1, nin) and bias of shape (1,): a Linear layer with one output."""
         return _grouped_slots([self])
@@ -156,7 +170,7 @@ class Neuron(Module):
         return f"{self.nin}, activation={self.activation!r}"
 
 
-class Layer(Module):
+class Layer(_OnValues):
     """``nout`` neurons that all read the same ``nin`` inputs.
 
     Returns a list of ``nout`` Values, or one Value when ``nout == 1``. Keyword arguments as
@@ -196,14 +210,6 @@ class Layer(Module):
         out = [n._forward(xs) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
-    def __call__(self, x: Any) -> Value | list[Value]:
-        xs = _as_inputs(x, self.nin, "Layer")
-        try:
-            return self._forward(xs)
-        except TypeError:
-            _name_bad_input(xs, "Layer")
-            raise
-
     def state_slots(self) -> dict[str, StateSlot]:
         """weight of shape (nout, nin) and bias of shape (nout,), PyTorch's Linear layout."""
         return _grouped_slots(self.neurons)
@@ -216,7 +222,7 @@ class Layer(Module):
         return f"Layer({self.extra_repr()})"
 
 
-class MLP(Module):
+class MLP(_OnValues):
     """A multi-layer perceptron: ``nin`` inputs, then one layer per entry of ``nouts``.
 
     Hidden layers use ``activation``, the last one ``output_activation`` (default "linear":
@@ -272,16 +278,11 @@ class MLP(Module):
     def nout(self) -> int:
         return self.layers[-1].nout
 
-    def __call__(self, x: Any) -> Value | list[Value]:
-        xs: Any = _as_inputs(x, self.nin, "MLP")
-        out = xs
-        try:
-            for layer in self.layers:
-                # A one-neuron layer gives a Value; the next layer then has nin == 1.
-                out = layer._forward(out if isinstance(out, list) else [out])
-        except TypeError:
-            _name_bad_input(xs, "MLP")
-            raise
+    def _forward(self, xs: list[Input]) -> Value | list[Value]:
+        out: Any = xs
+        for layer in self.layers:
+            # A one-neuron layer gives a Value; the next layer then has nin == 1.
+            out = layer._forward(out if isinstance(out, list) else [out])
         return out
 
     def extra_repr(self) -> str:

@@ -74,28 +74,17 @@ def shape_of(x: Any) -> tuple[int, ...] | None:
 
 def all_finite(x: Any) -> bool:
     """True if ``x`` (a number or an array; ``None`` counts as finite) has no nan or inf."""
-    if x is None:
-        return True
-    if isinstance(x, np.ndarray):
-        return bool(np.all(np.isfinite(x)))
-    return math.isfinite(float(x))
+    return x is None or bool(np.all(np.isfinite(x)))
 
 
 def has_nan(x: Any) -> bool:
-    if x is None:
-        return False
-    if isinstance(x, np.ndarray):
-        return bool(np.any(np.isnan(x)))
-    return math.isnan(float(x))
+    """True if ``x`` (a number or an array) holds a nan; ``None`` holds none."""
+    return x is not None and bool(np.any(np.isnan(x)))
 
 
 def all_zero(x: Any) -> bool:
     """True if ``x`` is exactly zero everywhere (``None`` is not zero: nothing was computed)."""
-    if x is None:
-        return False
-    if isinstance(x, np.ndarray):
-        return bool(np.all(x == 0))
-    return float(x) == 0.0
+    return x is not None and bool(np.all(np.equal(x, 0)))
 
 
 def short_name(node: Any, index: int, digits: int = 4) -> str:
