@@ -344,10 +344,11 @@ class Tensor:
         other = _lift(other, self, "/")
         a, b = self.data, other.data
         out = _apply("/", np.divide, a, b)
-        # d(a / b)/da = 1 / b,  d(a / b)/db = -a / b**2
+        # d(a / b)/da = 1 / b,  d(a / b)/db = -a / b**2, computed as -(a / b) / b so that b**2
+        # cannot overflow (b = 1e200) or underflow (b = 1e-200) where the quotient is fine
         return _result(out, "/", (self, other), (
             lambda g: _unbroadcast(g / b, a.shape),
-            lambda g: _unbroadcast(-g * a / (b * b), b.shape),
+            lambda g: _unbroadcast(-g * out / b, b.shape),
         ))  # fmt: skip
 
     def __pow__(self, other: Operand) -> Tensor:

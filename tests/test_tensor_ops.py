@@ -381,6 +381,15 @@ def test_sigmoid_value_and_derivative_and_stability():
     assert x.grad[0] == 0.25 and np.all(np.isfinite(x.grad))
 
 
+def test_division_gradient_does_not_square_a_huge_denominator():
+    # d(a/b)/db = -a / b**2. With a = b = 1e200 that is -1 / 1e200 = -1e-200, but b**2 = inf
+    # would give -0; the engine computes -(a / b) / b instead, as the scalar engine does.
+    a, b = leaf([1e200]), leaf([1e200])
+    (a / b).sum().backward()
+    np.testing.assert_allclose(b.grad, [-1e-200], rtol=1e-12)
+    np.testing.assert_allclose(a.grad, [1e-200], rtol=1e-12)  # d/da = 1 / b
+
+
 def test_softplus_value_derivative_and_stability():
     x = leaf([0.0, -800.0, 800.0, -40.0])
     y = x.softplus()
