@@ -8,6 +8,7 @@ For example::
     c.backward()          # a.grad, b.grad now hold dc/da, dc/db
 """
 
+from autograd.activations import ACTIVATIONS, Activation, get_activation, register_activation
 from autograd.anomaly import AnomalyError, detect_anomaly
 from autograd.functional import log_softmax, logsumexp, softmax
 from autograd.gradcheck import GradcheckResult, gradcheck
@@ -16,6 +17,10 @@ from autograd.tensor import Tensor
 from autograd.value import Edge, Step, Value, sum_of
 
 __all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "get_activation",
+    "register_activation",
     "AnomalyError",
     "Edge",
     "GradcheckResult",

@@ -21,20 +21,11 @@ import math
 
 import numpy as np
 
-#: The valid names for ``init``.
-INITS: tuple[str, ...] = ("he", "xavier", "lecun", "uniform")
+from autograd.activations import ACTIVATIONS
+from autograd.activations import INITS as _INITS
 
-#: The scheme each activation gets when ``init`` is not given.
-DEFAULT_INIT: dict[str, str] = {
-    "relu": "he",
-    "leaky_relu": "he",
-    "elu": "he",
-    "gelu": "he",
-    "selu": "lecun",
-    "tanh": "xavier",
-    "sigmoid": "xavier",
-    "linear": "xavier",
-}
+#: The valid names for ``init``; each activation names its default in ``autograd.ACTIVATIONS``.
+INITS: tuple[str, ...] = _INITS
 
 
 def make_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
@@ -69,7 +60,8 @@ def init_bound(scheme: str, fan_in: int, fan_out: int = 1) -> float:
 def init_for(activation: str, init: str | None) -> str:
     """The scheme to use: ``init`` when given (and valid), else the activation's default."""
     if init is None:
-        return DEFAULT_INIT.get(activation, "xavier")
+        act = ACTIVATIONS.get(activation)
+        return act.init if act is not None else "xavier"
     if init not in INITS:
         raise ValueError(f"unknown init {init!r}; valid inits are: {', '.join(INITS)}")
     return init

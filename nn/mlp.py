@@ -12,44 +12,21 @@ single Value, so ``MLP(2, [16, 1, 1])`` works (micrograd fails on a width-1 hidd
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from autograd import Value, sum_of
+from autograd.activations import ACTIVATIONS, get_activation
 from nn.init import init_for, init_weights, make_rng
 from nn.module import Module, StateSlot
 
 Input = Value | float | int
-Activation = Callable[[Value], Value]
 
 
-def _linear(z: Value) -> Value:
-    """The identity: no activation node at all."""
-    return z
-
-
-#: The activations by name. Each maps a Value to a Value (see Value's methods for the math).
-ACTIVATIONS: dict[str, Activation] = {
-    "linear": _linear,
-    "relu": Value.relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "leaky_relu": Value.leaky_relu,
-    "elu": Value.elu,
-    "selu": Value.selu,
-    "gelu": Value.gelu,
-}
-
-
-def get_activation(name: str) -> Activation:
-    """The activation called ``name``, or a ValueError that lists the valid names."""
-    try:
-        return ACTIVATIONS[name]
-    except (KeyError, TypeError):
-        valid = ", ".join(repr(k) for k in ACTIVATIONS)
-        raise ValueError(f"unknown activation {name!r}; valid activations are: {valid}") from None
+# The activations by name live in one registry, read by nn and viz alike: a new one is one
+# ``autograd.register_activation`` call (see autograd/activations.py).
 
 
 def _check_width(n: object, what: str) -> int:

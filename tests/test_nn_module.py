@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import nn
 from autograd import Value, gradcheck
-from nn.init import DEFAULT_INIT, init_bound
+from nn.init import init_bound, init_for
 from nn.module import Module, is_parameter
 
 # ---------------------------------------------------------------------------- structure
@@ -117,8 +117,11 @@ def test_init_is_selectable_and_validated():
         nn.MLP(2, [3], init="kaiming")
 
 
-def test_every_activation_has_a_default_init():
-    assert set(DEFAULT_INIT) == set(nn.ACTIVATIONS)
+def test_every_activation_has_a_default_init_from_the_one_registry():
+    assert {name: init_for(name, None) for name in nn.ACTIVATIONS} == {
+        name: act.init for name, act in nn.ACTIVATIONS.items()
+    }
+    assert init_for("relu", None) == "he" and init_for("selu", None) == "lecun"
     assert init_bound("lecun", 3) == pytest.approx(1.0)  # sqrt(3 / 3)
 
 

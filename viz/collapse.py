@@ -21,11 +21,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from autograd.activations import activation_ops
 from viz.graph_view import GraphView, leaf_role
 
-ACTIVATIONS = frozenset(
-    {"tanh", "sigmoid", "relu", "leaky_relu", "elu", "selu", "gelu", "softplus"}
-)
 
 
 @dataclass(eq=False)
@@ -130,6 +128,7 @@ def find_neurons(view: GraphView, nodes: list[Any]) -> list[Group]:
     def role(node: Any) -> str:
         return view.role(node)
 
+    activations = activation_ops()  # the op names of activation nodes, from the one registry
     clusters = _Clusters()
     for node in nodes:
         clusters.add(node, role(node) == "param")
@@ -154,14 +153,14 @@ def find_neurons(view: GraphView, nodes: list[Any]) -> list[Group]:
             )
             if rest_ok and (weighted or params):
                 for p in parents:
-                    private = uses[p] == 1 and p.op not in ACTIVATIONS
+                    private = uses[p] == 1 and p.op not in activations
                     if role(p) != "param" and private:
                         clusters.union(node, p)
             continue
-        if node.op in ACTIVATIONS and len(parents) == 1:
+        if node.op in activations and len(parents) == 1:
             p = parents[0]
             if p.parents and clusters.param_cluster(p) and uses[p] == 1:
-                if p.op not in ACTIVATIONS:
+                if p.op not in activations:
                     clusters.union(node, p)
 
     members: dict[Any, list[Any]] = {}

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from autograd import Value
+from autograd.activations import ACTIVATIONS, get_activation
 from viz import style
 
 TRAIN, VALIDATION = style.BLUE, style.ORANGE
@@ -30,8 +31,6 @@ CLASS_COLORS = (style.BLUE, style.ORANGE, style.BLUISH_GREEN, style.REDDISH_PURP
                 style.SKY_BLUE, style.VERMILLION, style.YELLOW, style.BLACK)  # fmt: skip
 CLASS_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
-ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu")
-OTHER_ACTIVATIONS = ("softplus",)
 
 
 def _figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (6.0, 4.0)) -> Figure:
@@ -255,7 +254,7 @@ def activation_curve(name: str, x: Sequence[float]) -> tuple[np.ndarray, np.ndar
     gradient, so the plot shows exactly what backprop uses."""
     f, d = [], []
     for xi in x:
-        out = getattr(Value(float(xi)), name)()
+        out = get_activation(name)(Value(float(xi)))
         f.append(out.data)
         d.append(out.local_grads()[0])
     return np.array(f), np.array(d)
@@ -289,10 +288,11 @@ def plot_activations(
     elu, selu and gelu.
     """
     if isinstance(name_or_names, str):
-        names = list(ACTIVATION_NAMES) if name_or_names == "all" else [name_or_names]
+        plotted = [n for n, a in ACTIVATIONS.items() if a.plotted]
+        names = plotted if name_or_names == "all" else [name_or_names]
     else:
         names = list(name_or_names)
-    valid = ACTIVATION_NAMES + OTHER_ACTIVATIONS
+    valid = [n for n in ACTIVATIONS if n != "linear"]
     for name in names:
         if name not in valid:
             raise ValueError(f"unknown activation {name!r}; choose from {', '.join(valid)}")
