@@ -12,7 +12,7 @@ from autograd.activations import ACTIVATIONS, Activation, get_activation, regist
 from autograd.anomaly import AnomalyError, detect_anomaly
 from autograd.functional import log_softmax, logsumexp, softmax
 from autograd.gradcheck import GradcheckResult, gradcheck
-from autograd.graph import gc_paused, is_grad_enabled, no_grad, topological_order
+from autograd.graph import bump_version, gc_paused, is_grad_enabled, no_grad, topological_order
 from autograd.tensor import Tensor
 from autograd.value import Edge, Step, Value, sum_of
 
@@ -27,6 +27,7 @@ __all__ = [
     "Step",
     "Tensor",
     "Value",
+    "bump_version",
     "detect_anomaly",
     "gc_paused",
     "gradcheck",

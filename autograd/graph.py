@@ -73,6 +73,25 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+_clock = [0]  # the engine's clock: one tick per in-place change of a leaf (see bump_version)
+
+
+def bump_version(*nodes: Any) -> None:
+    """Record that these leaves' data was changed in place (an optimizer step, ``nn.load``).
+
+    A graph recorded before the change saved the old values; a backward through it would mix
+    old local gradients with new data, so it raises a RuntimeError naming the changed node
+    instead (PyTorch's "modified by an inplace operation"). Accepts Values, Tensors, or
+    iterables of them.
+    """
+    for node in nodes:
+        if hasattr(node, "_version"):
+            _clock[0] += 1
+            node._version = _clock[0]
+        else:
+            bump_version(*node)
+
+
 class _GradMode:
     """Module-level switch read by every op: record parents and local gradients or not."""
 

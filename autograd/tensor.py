@@ -133,6 +133,7 @@ def _result(data: Any, op: str, parents: tuple[Tensor, ...], vjps: tuple[VJP, ..
     out.role = ""
     out._g = None
     out._g_owned = False
+    out._version = 0
     if _GradMode.enabled:
         for p in parents:
             if p.requires_grad:
@@ -224,6 +225,7 @@ class Tensor:
         "_vjps",
         "_g",
         "_g_owned",
+        "_version",
         "__weakref__",
     )
     __array_ufunc__ = None  # make NumPy arrays and scalars defer to our reflected operators
@@ -240,6 +242,7 @@ class Tensor:
         self.role: str = role
         self._vjps: tuple[VJP, ...] = ()
         self._g: np.ndarray | None = None  # this backward pass's gradient, before it joins .grad
+        self._version: int = 0
         self._g_owned: bool = False  # whether _g is an array no other tensor refers to
 
     # ----------------------------------------------------------------- array facts

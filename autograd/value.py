@@ -101,6 +101,7 @@ def _result(
     out.label = ""
     out.role = ""
     out._g = 0.0
+    out._version = 0
     if _GradMode.enabled:
         out.op = op
         out.parents = parents
@@ -143,7 +144,18 @@ class Value:
         role: what a leaf is, for diagrams: "param", "input", "const" or "".
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "role", "_local", "_g", "__weakref__")
+    __slots__ = (
+        "data",
+        "grad",
+        "label",
+        "op",
+        "parents",
+        "role",
+        "_local",
+        "_g",
+        "_version",
+        "__weakref__",
+    )
     __array_ufunc__ = None  # make NumPy scalars defer to our reflected operators
 
     def __init__(self, data: float, label: str = "", role: str = "") -> None:
@@ -154,6 +166,7 @@ class Value:
         self.parents: tuple[Value, ...] = ()
         self.role: str = role
         self._local: tuple[LocalGrad, ...] = ()
+        self._version: int = 0
         self._g: float = 0.0  # this backward pass's gradient, before it is added to .grad
 
     def __repr__(self) -> str:
