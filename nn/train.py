@@ -317,8 +317,8 @@ def fit(
         optimizer: an optimizer over ``model.parameters()``; default ``SGD(..., lr=lr)``.
         epochs: passes over the data.
         batch_size: samples per update; None for the whole set (full-batch gradient descent).
-        progress: a progress bar (tqdm.auto, so it renders in notebooks) showing loss and
-            accuracy; False for silence.
+        progress: a progress bar showing loss and accuracy (``nn.progress``: a widget in
+            Jupyter, one line in logs and saved notebooks); False for silence.
         validation_data: (X_val, y_val), evaluated after every epoch.
         shuffle, seed: the batch order (a new permutation per epoch, reproducible with seed).
         lr: the learning rate of the default optimizer.
@@ -392,9 +392,9 @@ def fit(
 
 
 def _progress_bar(epochs: int) -> Any:
-    from tqdm.auto import tqdm  # imported on demand: progress=False needs no tqdm
+    from nn.progress import ProgressBar  # imported on demand: progress=False needs no tqdm
 
-    return tqdm(total=epochs, desc="fit", unit="epoch")
+    return ProgressBar(epochs, desc="fit", unit="epoch")
 
 
 def _postfix(history: History) -> dict[str, str]:
