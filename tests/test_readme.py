@@ -1,0 +1,154 @@
+"""The README stays true: every ```python block runs on its own and prints what it says.
+
+Each block runs as a script in a fresh empty folder, in a new interpreter that can import
+the project's packages (autograd, nn, viz) and nothing else of the checkout, as after
+``pip install gradflow``. Then:
+
+- a ``print(...)`` line with a trailing comment must print exactly that comment
+  (``print(w2.grad)   # -12.0``); a print without a comment is not checked;
+- a block followed by a ```text block must print exactly that text;
+- a file the block writes under the name of a figure the README shows (``docs/NAME.svg``)
+  must be byte for byte that figure: the README's pictures are what its code draws.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+PACKAGES = ("autograd", "nn", "viz")
+
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.M | re.S)
+PRINT_WITH_COMMENT = re.compile(r"^\s*print\(.*\)\s+#\s?(.*)$")
+FIGURE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
+
+# Runs a snippet with print() recording, per line of the snippet, what that line printed.
+RUNNER = """
+import builtins, io, json, runpy, sys
+script, record = sys.argv[1], sys.argv[2]
+printed = {}
+real_print = builtins.print
+def recording_print(*args, **kwargs):
+    frame = sys._getframe(1)
+    if frame.f_code.co_filename == script and kwargs.get("file") is None:
+        text = io.StringIO()
+        real_print(*args, **{**kwargs, "file": text})
+        printed.setdefault(frame.f_lineno, []).append(text.getvalue())
+    real_print(*args, **kwargs)
+builtins.print = recording_print
+try:
+    runpy.run_path(script, run_name="__main__")
+finally:
+    with open(record, "w") as f:
+        json.dump(printed, f)
+"""
+
+
+@dataclass
+class Block:
+    code: str
+    line: int  # line of the README where the code starts
+    output: str | None  # the ```text block right after it, if any
+
+
+def python_blocks(text: str) -> list[Block]:
+    fences = list(FENCE.finditer(text))
+    blocks = []
+    for i, fence in enumerate(fences):
+        if fence.group(1) != "python":
+            continue
+        output = None
+        after = fences[i + 1] if i + 1 < len(fences) else None
+        if after and after.group(1) == "text" and not text[fence.end() : after.start()].strip():
+            output = after.group(2)
+        line = text.count("\n", 0, fence.start(2)) + 1
+        blocks.append(Block(fence.group(2), line, output))
+    return blocks
+
+
+BLOCKS = python_blocks(README.read_text(encoding="utf-8"))
+
+
+def test_the_readme_has_python_blocks():
+    assert len(BLOCKS) >= 4
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A folder holding only the project's packages, for PYTHONPATH."""
+    folder = tmp_path_factory.mktemp("site")
+    for name in PACKAGES:
+        (folder / name).symlink_to(ROOT / name, target_is_directory=True)
+    return folder
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=[f"README.md:{b.line}" for b in BLOCKS])
+def test_readme_block_runs_and_prints_what_it_says(block, site, tmp_path):
+    work = tmp_path / "fresh"
+    work.mkdir()
+    script, record = work / "snippet.py", tmp_path / "printed.json"
+    script.write_text(block.code, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(site), "MPLBACKEND": "Agg"}
+    run = subprocess.run(
+        [sys.executable, "-c", RUNNER, str(script), str(record)],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    where = f"README.md line {block.line}"
+    assert run.returncode == 0, f"{where} failed:\n{run.stderr[-3000:]}"
+
+    printed = {int(k): "".join(v) for k, v in json.loads(record.read_text()).items()}
+    for number, line in enumerate(block.code.splitlines(), start=1):
+        said = PRINT_WITH_COMMENT.match(line)
+        if said:
+            got = printed.get(number, "").strip()
+            assert got == said.group(1).strip(), (
+                f"{where}: line {block.line + number - 1} prints {got!r}, "
+                f"its comment says {said.group(1).strip()!r}"
+            )
+    if block.output is not None:
+        assert _lines(run.stdout) == _lines(block.output), f"{where}: the text block below it"
+
+    for figure in FIGURE.findall(README.read_text(encoding="utf-8")):
+        drawn = work / Path(figure).name
+        if drawn.exists():
+            assert drawn.read_bytes() == (ROOT / figure).read_bytes(), (
+                f"{where} draws {drawn.name}, which differs from the README's {figure}: "
+                "regenerate the figures (make docs) or fix the code"
+            )
+
+
+def test_readme_figures_exist_and_its_code_draws_one():
+    text = README.read_text(encoding="utf-8")
+    figures = [f for f in FIGURE.findall(text) if not f.startswith("http")]
+    assert figures
+    for figure in figures:
+        assert (ROOT / figure).is_file(), f"README.md shows {figure}, which is missing"
+    drawn = {Path(f).name for f in figures} & {
+        m for b in BLOCKS for m in re.findall(r"render\(\"([^\"]+)\"\)", b.code)
+    }
+    assert drawn, "no README block draws a figure the README shows"
+
+
+def test_readme_links_point_to_files_in_the_repository():
+    text = README.read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)\s#]+)(?:#[^)]*)?\)", text):
+        if target.startswith(("http://", "https://", "mailto:")):
+            continue
+        assert (ROOT / target).exists(), f"README.md links to {target}, which is missing"
+
+
+def _lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.strip("\n").splitlines()]
