@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gzip
 import math
+import numbers
+import os
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,21 +19,30 @@ from typing import BinaryIO
 
 import numpy as np
 
+from nn.checks import check_count, check_memory, check_real, shown
 from nn.init import make_rng
 
 Seed = int | np.random.Generator | None
 
 
 def _check_count(n: object, name: str, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {n!r}")
-    return int(n)
+    return check_count(n, name, minimum)
 
 
 def _check_noise(noise: object) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0:
-        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
-    return float(noise)
+    return check_real(noise, "noise", 0.0)
+
+
+def _check_flag(value: object, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {shown(value)}")
+    return bool(value)
+
+
+def _check_points(n: int, features: int, name: str = "n") -> None:
+    """Refuse a data set too big for the memory before making it: n rows of float64 features
+    and an int64 label, about 4 copies of them at the peak (made, shuffled, noised, cast)."""
+    check_memory(4 * n * 8 * (features + 1), f"{n} points of {features} features", name)
 
 
 def _shuffled(
@@ -60,6 +71,7 @@ def make_moons(
     """
     n = _check_count(n, "n", 2)
     noise = _check_noise(noise)
+    _check_points(n, 2)
     n0 = n // 2
     a0, a1 = np.linspace(0.0, math.pi, n0), np.linspace(0.0, math.pi, n - n0)
     upper = np.stack([np.cos(a0), np.sin(a0)], axis=1)
@@ -79,6 +91,7 @@ def xor(n: int = 4, noise: float = 0.0, seed: Seed = None) -> tuple[np.ndarray, 
     """
     n = _check_count(n, "n")
     noise = _check_noise(noise)
+    _check_points(n, 2)
     corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     labels = np.array([0, 1, 1, 0])
     if n == 4 and noise == 0.0:
@@ -98,6 +111,9 @@ def spiral(
     n = _check_count(n, "n")
     classes = _check_count(classes, "classes", 2)
     noise = _check_noise(noise)
+    if classes > n:  # checked before the loop over classes: 10**9 of them would never end
+        raise ValueError(f"classes must be at most n ({n}): each arm needs a point, got {classes}")
+    _check_points(n, 2)
     rng = make_rng(seed)
     sizes = [n // classes + (1 if k < n % classes else 0) for k in range(classes)]
     points, labels = [], []
@@ -115,6 +131,8 @@ def circles(
     """Two concentric circles: class 0 of radius 1, class 1 of radius ``factor`` (< 1)."""
     n = _check_count(n, "n", 2)
     noise = _check_noise(noise)
+    factor = check_real(factor, "factor")
+    _check_points(n, 2)
     if not 0 < factor < 1:
         raise ValueError(f"factor (inner radius / outer radius) must be in (0, 1), got {factor!r}")
     n0 = n // 2
@@ -135,6 +153,7 @@ def load_digits(scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
 
     X has shape (1797, 64): pixel intensities 0..16, divided by 16 when ``scale``. y: 0..9.
     """
+    scale = _check_flag(scale, "scale")
     from sklearn.datasets import load_digits as sklearn_digits  # slow import: only when used
 
     bunch = sklearn_digits()
@@ -276,8 +295,11 @@ def load_mnist(
     t10k-* pair; each gzipped (.gz) or not. Returns X of shape (n, 784), or (n, 28, 28)
     without ``flatten``, as float32 in [0, 1] (``normalize``) or the raw uint8 pixels; y int64.
     """
-    if split not in _MNIST_PREFIX:
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if not isinstance(split, str) or split not in _MNIST_PREFIX:
+        raise ValueError(f"split must be 'train' or 'test', got {shown(split)}")
+    flatten, normalize = _check_flag(flatten, "flatten"), _check_flag(normalize, "normalize")
+    if not isinstance(folder, (str, os.PathLike)) or isinstance(os.fspath(folder), bytes):
+        raise TypeError(f"folder must be a folder path (str or pathlib.Path), got {shown(folder)}")
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"MNIST folder {folder} does not exist")
@@ -303,9 +325,38 @@ def load_mnist(
 # ---------------------------------------------------------------------------- batching
 
 
+def _numeric(values: object, name: str) -> np.ndarray:
+    """``values`` as an array of real numbers, or an error naming ``name``.
+
+    Strings are never parsed as numbers ("0.5" is text), and complex numbers are refused:
+    NumPy would otherwise keep either silently, or fail later inside arithmetic.
+    """
+    try:
+        array = np.asarray(values)
+    except ValueError:  # NumPy refuses ragged nested lists
+        raise ValueError(f"{name} has rows of different lengths; every sample needs the same "
+                         "number of values") from None  # fmt: skip
+    if array.dtype.kind == "c":
+        raise TypeError(f"{name} holds complex numbers; gradflow trains on real numbers only")
+    if array.dtype.kind == "O":  # Fractions, Decimals, None, mixed: each must be a real number
+        for v in array.flat:
+            if not _is_real(v):
+                raise TypeError(f"{name} must hold real numbers, found {type(v).__name__} "
+                                f"{shown(v)}")  # fmt: skip
+        array = array.astype(np.float64)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got an array of dtype {array.dtype}")
+    return array
+
+
+def _is_real(v: object) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+
+
 def check_xy(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
-    """X and y as arrays with the same, nonzero number of samples, or a ValueError."""
-    X, y = np.asarray(X), np.asarray(y)
+    """X and y as arrays of numbers with the same, nonzero number of samples, or an error
+    naming X or y."""
+    X, y = _numeric(X, "X"), _numeric(y, "y")
     if X.ndim == 0 or y.ndim == 0:
         raise ValueError("X and y must be arrays with one row per sample, not scalars")
     if len(X) != len(y):
@@ -329,9 +380,11 @@ def batches(
     random permutation (reproducible with ``seed``); the last batch is smaller when the size
     does not divide the data, unless ``drop_last``.
     """
+    size = None if batch_size is None else _check_count(batch_size, "batch_size")
+    shuffle, drop_last = _check_flag(shuffle, "shuffle"), _check_flag(drop_last, "drop_last")
     X, y = check_xy(X, y)
     n = len(X)
-    size = n if batch_size is None else _check_count(batch_size, "batch_size")
+    size = n if size is None else size
     order = make_rng(seed).permutation(n) if shuffle else np.arange(n)
     stop = n - n % size if drop_last else n
     for start in range(0, stop, size):
@@ -348,12 +401,17 @@ def train_test_split(
     """
     X, y = check_xy(X, y)
     n = len(X)
-    if isinstance(test_size, float) and 0.0 < test_size < 1.0:
-        n_test = math.ceil(test_size * n)
-    elif isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool):
-        n_test = int(test_size)
+    if isinstance(test_size, (numbers.Integral, np.ndarray)) and not isinstance(
+        test_size, (bool, np.bool_)
+    ):
+        n_test = check_count(test_size, "test_size (a count)")
     else:
-        raise ValueError(f"test_size must be a fraction in (0, 1) or a count, got {test_size!r}")
+        fraction = check_real(test_size, "test_size (a fraction)")
+        if not 0.0 < fraction < 1.0:
+            raise ValueError(
+                f"test_size must be a fraction in (0, 1) or a count, got {shown(test_size)}"
+            )
+        n_test = math.ceil(fraction * n)
     if not 0 < n_test < n:
         raise ValueError(
             f"test_size {test_size!r} leaves an empty part: {n} samples, {n_test} for test"

@@ -23,6 +23,7 @@ import numpy as np
 
 from autograd.activations import ACTIVATIONS
 from autograd.activations import INITS as _INITS
+from nn.checks import check_count, shown
 
 #: The valid names for ``init``; each activation names its default in ``autograd.ACTIVATIONS``.
 INITS: tuple[str, ...] = _INITS
@@ -33,10 +34,14 @@ def make_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
 
     The same integer seed gives the same weights on every run; None gives fresh ones.
     """
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise TypeError(f"seed must be an int, a numpy Generator or None, not {seed!r}")
+    if isinstance(seed, np.random.Generator) or seed is None:
+        return np.random.default_rng(seed)
+    try:
+        seed = check_count(seed, "seed", 0)
+    except TypeError:
+        raise TypeError(
+            f"seed must be an int >= 0, a numpy Generator or None, got {shown(seed)}"
+        ) from None
     return np.random.default_rng(seed)
 
 

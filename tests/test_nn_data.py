@@ -211,7 +211,7 @@ def test_batches_reject_bad_input():
         list(data.batches(np.zeros((3, 2)), np.zeros(2), 2))
     with pytest.raises(ValueError, match="empty dataset"):
         list(data.batches(np.zeros((0, 2)), np.zeros(0), 2))
-    with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         list(data.batches(np.zeros((3, 2)), np.zeros(3), 0))
 
 

@@ -114,9 +114,13 @@ def test_a_non_numeric_input_to_linear_is_a_type_error_naming_it(bad, name):
 
 
 @engines
-def test_non_numeric_targets_in_fit_are_a_type_error(make):
-    with pytest.raises(TypeError, match="mse_loss: target must be numbers"):
-        fit(make(), X4, np.array(["a", "b", "c", "d"]))
+def test_non_numeric_targets_in_fit_are_a_type_error_before_any_update(make):
+    model = make()
+    before = model.state()
+    for y in (np.array(["a", "b", "c", "d"]), ["0", "1", "1", "0"], [0, 1, None, 0]):
+        with pytest.raises(TypeError, match="y must hold real numbers"):
+            fit(model, X4, y, progress=False)
+    assert all(np.array_equal(v, before[k]) for k, v in model.state().items())
 
 
 @engines
