@@ -22,14 +22,20 @@ from typing import Any
 import numpy as np
 
 from autograd.tensor import Tensor, linear
+from nn.checks import TENSOR_COPIES, check_count, check_memory, check_real, shown
 from nn.init import init_bound, make_rng
 from nn.module import Module
 
 
-def _check_width(n: object, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{what} must be a positive integer, got {n!r}")
-    return int(n)
+def _check_dtype(dtype: object) -> np.dtype:
+    """float64 or float32 (as a NumPy dtype, a type or a name), else an error naming dtype."""
+    try:
+        dt = np.dtype(dtype)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise TypeError(f"Linear's dtype must be float64 or float32, got {shown(dtype)}") from None
+    if dtype is None or dt not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise ValueError(f"Linear's dtype must be float64 or float32, not {shown(dtype)}")
+    return dt
 
 
 def _as_tensor(x: Any, who: str) -> Tensor:
@@ -71,11 +77,19 @@ class Linear(Module):
         dtype: Any = np.float64,
         label: str = "",
     ) -> None:
-        nin = _check_width(nin, "nin")
-        nout = _check_width(nout, "nout")
-        dtype = np.dtype(dtype)
-        if dtype not in (np.float64, np.float32):
-            raise ValueError(f"Linear's dtype must be float64 or float32, not {dtype}")
+        nin = check_count(nin, "nin")
+        nout = check_count(nout, "nout")
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"bias must be True or False, got {shown(bias)}")
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a str, got {shown(label)}")
+        dtype = _check_dtype(dtype)
+        # The weight, its gradient and an optimizer's state: checked before any is allocated.
+        check_memory(
+            TENSOR_COPIES * (nin + 1) * nout * dtype.itemsize,
+            f"a Linear({nin}, {nout}) layer of {dtype} weights",
+            "nin, nout",
+        )
         bound = init_bound(init, nin, nout)  # a ValueError lists the schemes for a bad name
         rng = make_rng(seed)
         prefix = f"{label}." if label else ""
@@ -102,6 +116,9 @@ class Linear(Module):
     @property
     def nout(self) -> int:
         return self.weight.shape[0]
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nout": self.nout, "bias": self.bias is not None}
 
     def __call__(self, x: Any) -> Tensor:
         if type(x) is not Tensor:
@@ -173,7 +190,10 @@ class LeakyReLU(Module):
     """x for x > 0, else negative_slope * x;  d/dx = 1 or negative_slope."""
 
     def __init__(self, negative_slope: float = 0.01) -> None:
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = check_real(negative_slope, "negative_slope")
+
+    def config(self) -> dict[str, Any]:
+        return {"negative_slope": self.negative_slope}
 
     def __call__(self, x: Tensor) -> Tensor:
         return x.leaky_relu(self.negative_slope)

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from autograd import Value, sum_of
-from autograd.activations import ACTIVATIONS, get_activation
+from autograd.activations import ACTIVATIONS, get_activation  # noqa: F401 (nn.ACTIVATIONS)
+from nn.checks import VALUE_BYTES, check_count, check_memory, shown
 from nn.init import init_for, init_weights, make_rng
 from nn.module import Module, StateSlot
 
@@ -29,10 +30,23 @@ Input = Value | float | int
 # ``autograd.register_activation`` call (see autograd/activations.py).
 
 
-def _check_width(n: object, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{what} must be a positive integer, got {n!r}")
-    return int(n)
+def _check_activation(activation: object, name: str) -> Any:
+    """The registered activation called ``activation``, or a ValueError naming the parameter."""
+    try:
+        return get_activation(activation)  # type: ignore[arg-type]
+    except ValueError as e:
+        raise ValueError(f"{name}: {e}") from None
+
+
+def _check_label(label: object) -> str:
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a str, got {shown(label)}")
+    return label
+
+
+def _check_scalar_size(n_params: int, what: str, name: str) -> None:
+    """Refuse, before building anything, a scalar model too big for the memory."""
+    check_memory(n_params * VALUE_BYTES, f"{what} ({n_params} Values)", name)
 
 
 def _as_inputs(x: Any, nin: int, who: str) -> list[Input]:
@@ -55,7 +69,14 @@ def _as_inputs(x: Any, nin: int, who: str) -> list[Input]:
         raise TypeError(f"{who} takes a list of numbers or Values, not {type(x).__name__}")
     if len(xs) != nin:
         raise ValueError(f"{who} expects {nin} inputs, got {len(xs)}")
-    return xs
+    # Each number is lifted to a Value once per call, with role "input": lifted anew at every
+    # use, one input would be a separate constant in the graph per weight that reads it.
+    return [
+        Value(float(v), label=f"x{i}", role="input")
+        if isinstance(v, numbers.Real) and not isinstance(v, Value)
+        else v
+        for i, v in enumerate(xs)
+    ]
 
 
 def _name_bad_input(xs: list[Any], who: str) -> None:
@@ -117,9 +138,12 @@ class Neuron(_OnValues):
         fan_out: int = 1,
         label: str = "",
     ) -> None:
-        nin = _check_width(nin, "nin")
-        self._act = get_activation(activation)
+        nin = check_count(nin, "nin")
+        fan_out = check_count(fan_out, "fan_out")
+        self._act = _check_activation(activation, "activation")
         self.activation = activation
+        label = _check_label(label)
+        _check_scalar_size(nin + 1, f"a Neuron of {nin} inputs", "nin")
         scheme = init_for(activation, init)
         prefix = f"{label}." if label else ""
         weights = init_weights(scheme, nin, fan_out, make_rng(seed))
@@ -143,6 +167,9 @@ class Neuron(_OnValues):
         """weight of shape (1, nin) and bias of shape (1,): a Linear layer with one output."""
         return _grouped_slots([self])
 
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "activation": self.activation}
+
     def extra_repr(self) -> str:
         return f"{self.nin}, activation={self.activation!r}"
 
@@ -164,9 +191,11 @@ class Layer(_OnValues):
         seed: int | np.random.Generator | None = None,
         label: str = "",
     ) -> None:
-        nin = _check_width(nin, "nin")
-        nout = _check_width(nout, "nout")
-        get_activation(activation)  # fail before drawing any weight
+        nin = check_count(nin, "nin")
+        nout = check_count(nout, "nout")
+        _check_activation(activation, "activation")  # fail before drawing any weight
+        label = _check_label(label)
+        _check_scalar_size((nin + 1) * nout, f"a Layer({nin}, {nout})", "nin, nout")
         rng = make_rng(seed)
         prefix = f"{label}." if label else ""
         self.activation = activation
@@ -190,6 +219,13 @@ class Layer(_OnValues):
     def state_slots(self) -> dict[str, StateSlot]:
         """weight of shape (nout, nin) and bias of shape (nout,), PyTorch's Linear layout."""
         return _grouped_slots(self.neurons)
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nout": self.nout, "activation": self.activation}
+
+    def architecture(self) -> dict[str, Any]:
+        # The config says it all: the neurons are alike (listing them would repeat it nout times).
+        return {"module": type(self).__name__, **self.config()}
 
     def extra_repr(self) -> str:
         return f"{self.nin} -> {self.nout}, activation={self.activation!r}"
@@ -227,12 +263,22 @@ class MLP(_OnValues):
         init: str | None = None,
         seed: int | np.random.Generator | None = None,
     ) -> None:
-        nin = _check_width(nin, "nin")
-        if isinstance(nouts, (int, np.integer)) or not isinstance(nouts, Sequence) or not nouts:
-            raise ValueError(f"nouts must be a non-empty list of layer widths, got {nouts!r}")
-        widths = [nin] + [_check_width(n, "each layer width in nouts") for n in nouts]
-        get_activation(activation)
-        get_activation(output_activation)
+        nin = check_count(nin, "nin")
+        # bytes and str are sequences of numbers or characters, not of widths: b'1' is not [49]
+        if isinstance(nouts, (str, bytes, bytearray)) or not isinstance(
+            nouts, (Sequence, np.ndarray)
+        ):
+            raise TypeError(f"nouts must be a list of layer widths, got {shown(nouts)}")
+        if isinstance(nouts, np.ndarray) and nouts.ndim != 1:
+            raise TypeError(f"nouts must be a 1-D list of layer widths, got shape {nouts.shape}")
+        if len(nouts) == 0:
+            raise ValueError("nouts must be a non-empty list of layer widths, got []")
+        widths = [nin]
+        widths += [check_count(n, f"nouts[{i}] (a layer width)") for i, n in enumerate(nouts)]
+        _check_activation(activation, "activation")
+        _check_activation(output_activation, "output_activation")
+        n_params = sum((a + 1) * b for a, b in zip(widths, widths[1:]))  # noqa: B905
+        _check_scalar_size(n_params, f"an MLP of widths {shown(widths)}", "nouts")
         rng = make_rng(seed)
         last = len(widths) - 2
         self.layers = [
@@ -261,6 +307,16 @@ class MLP(_OnValues):
             # A one-neuron layer gives a Value; the next layer then has nin == 1.
             out = layer._forward(out if isinstance(out, list) else [out])
         return out
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "nin": self.nin,
+            "nouts": [layer.nout for layer in self.layers],
+            "activations": [layer.activation for layer in self.layers],
+        }
+
+    def architecture(self) -> dict[str, Any]:
+        return {"module": type(self).__name__, **self.config()}
 
     def extra_repr(self) -> str:
         widths = [layer.nout for layer in self.layers]

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value
+from autograd import Tensor, Value, bump_version
 
 
 def is_parameter(obj: object) -> bool:
@@ -159,12 +159,15 @@ class Module:
         """A copy of the weights as NumPy arrays, keyed by dotted names."""
         return {key: slot.get() for key, slot in self.state_slots().items()}
 
-    def load_state(self, state: Mapping[str, Any]) -> None:
-        """Set the weights from a dict like the one ``state()`` returns.
+    def check_state(self, state: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """The arrays ``load_state`` would write, each checked and cast; nothing is changed.
 
-        Every key, shape and dtype is checked first; on any problem a ValueError names it and
-        the module is left exactly as it was. Only then are the values written.
+        A ValueError names the first problem: a missing or unexpected key, a shape that does
+        not fit, a dtype that cannot be cast (complex, or a string, into a float parameter),
+        or a finite value the parameter's dtype cannot hold (1e300 is inf in float32).
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"state must be a dict of name -> array, not {type(state).__name__}")
         slots = self.state_slots()
         missing = [k for k in slots if k not in state]
         unexpected = [k for k in state if k not in slots]
@@ -186,14 +189,58 @@ class Module:
                     f"shape mismatch for {key!r}: the model has {slot.shape}, "
                     f"the state has {value.shape}"
                 )
-            if not np.can_cast(value.dtype, slot.dtype, "same_kind"):
+            if value.dtype.kind not in "biuf" or not np.can_cast(
+                value.dtype, slot.dtype, "same_kind"
+            ):
                 raise ValueError(
                     f"dtype mismatch for {key!r}: cannot store {value.dtype} in a "
                     f"{slot.dtype} parameter"
                 )
-            arrays[key] = value.astype(slot.dtype, copy=True)
-        for key, slot in slots.items():
+            with np.errstate(over="ignore"):  # an overflow is reported below, by name
+                cast = value.astype(slot.dtype, copy=True)
+            overflow = np.isfinite(value) & ~np.isfinite(cast)
+            if overflow.any():
+                i = int(np.flatnonzero(overflow)[0])
+                biggest = np.finfo(slot.dtype).max
+                raise ValueError(
+                    f"value out of range for {key!r}: element {i} is "
+                    f"{value.reshape(-1)[i].item()!r}, beyond the largest {slot.dtype} "
+                    f"({biggest:.4g}); it would become inf"
+                )
+            arrays[key] = cast
+        return arrays
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        """Set the weights from a dict like the one ``state()`` returns.
+
+        Every key, shape, dtype and value is checked first (``check_state``); on any problem a
+        ValueError names it and the module is left exactly as it was. Only then are the values
+        written, and the parameters get a new version (``autograd.bump_version``): a graph
+        recorded before the load refuses a backward that would mix old and new weights.
+        """
+        arrays = self.check_state(state)
+        for key, slot in self.state_slots().items():
             slot.set(arrays[key])
+        bump_version(*[p for p in self.parameters() if isinstance(p, (Value, Tensor))])
+
+    # ------------------------------------------------------------------ architecture
+
+    def config(self) -> dict[str, Any]:
+        """This module's own settings (sizes, activation), as JSON values; see
+        ``architecture``. The default has none: override it in a module that has some."""
+        return {}
+
+    def architecture(self) -> dict[str, Any]:
+        """What the weights mean, as JSON values: the module's kind, its ``config()``, and
+        its children's architectures by name. ``nn.save`` records it; ``nn.load`` compares.
+
+        Two models of one architecture compute the same function from the same weights.
+        """
+        arch: dict[str, Any] = {"module": type(self).__name__, **self.config()}
+        children = self.children()
+        if children:
+            arch["children"] = {name: child.architecture() for name, child in children}
+        return arch
 
     # ------------------------------------------------------------------ repr
 

@@ -20,10 +20,15 @@ The reader and writer (``read_safetensors``, ``write_safetensors``) know nothing
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
 import json
 import math
 import os
-from collections.abc import Mapping
+import stat
+import tempfile
+import warnings
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,15 +67,18 @@ class SafetensorsError(ValueError):
 
 
 def write_safetensors(
-    path: str | Path, arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None = None
+    path: str | os.PathLike[str],
+    arrays: Mapping[str, np.ndarray],
+    metadata: Mapping[str, str] | None = None,
 ) -> Path:
     """Write ``arrays`` (name -> ndarray) to ``path`` as a safetensors file.
 
     Arrays are stored in the given order, back to back. The header is padded with spaces to
-    a multiple of 8 bytes, so every array starts 8-byte aligned. The file is written under a
-    temporary name and renamed, so a crash never leaves half a file at ``path``.
+    a multiple of 8 bytes, so every array starts 8-byte aligned. The whole file is built in
+    memory first, then written safely (``write_atomically``): a reader of ``path`` sees the
+    old file or the new one, never a part of either.
     """
-    path = Path(path)
+    path = _as_path(path, "path")
     header: dict[str, Any] = {}
     if metadata:
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
@@ -93,14 +101,73 @@ def write_safetensors(
         offset += len(data)
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     text += b" " * (-len(text) % 8)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(len(text).to_bytes(8, "little"))
-        f.write(text)
-        for data in chunks:
-            f.write(data)
-    os.replace(tmp, path)
+    return write_atomically(path, [len(text).to_bytes(8, "little"), text, *chunks])
+
+
+def _as_path(path: object, name: str) -> Path:
+    """``path`` as a Path: a str or an os.PathLike of str, else a TypeError naming it."""
+    if isinstance(path, str) or (
+        isinstance(path, os.PathLike) and isinstance(os.fspath(path), str)
+    ):
+        if not os.fspath(path):
+            raise ValueError(f"{name} must be a file path, got an empty string")
+        return Path(path)
+    raise TypeError(f"{name} must be a file path (str or pathlib.Path), not {type(path).__name__}")
+
+
+_UMASK = os.umask(0o022)  # read once at import (umask can only be read by setting it) ...
+os.umask(_UMASK)  # ... and put back at once
+
+
+def write_atomically(path: str | os.PathLike[str], chunks: Iterable[bytes]) -> Path:
+    """Write ``chunks`` to ``path`` so that no reader or crash ever sees a partial file.
+
+    1. A new temporary file, with a name no other writer uses, is created exclusively
+       (O_EXCL, O_NOFOLLOW: a file or a symbolic link planted at that name is never
+       followed or overwritten) in the target's folder, so that step 3 is a rename within one
+       file system.
+    2. The data is written and flushed to the disk (fsync), so the rename cannot land before
+       the data does.
+    3. ``os.replace`` renames it over ``path`` in one atomic step: readers see the old file or
+       the new one. Then the folder is flushed too, so that the rename itself survives a crash.
+
+    On any failure (a full disk, an interrupt) the temporary file is removed and ``path`` is
+    untouched. Two processes writing one path each rename a complete file; the last one wins.
+    A file that already exists keeps its permissions; a new one gets the usual 0o666 - umask.
+    """
+    path = _as_path(path, "path")
+    folder = path.parent
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = 0o666 & ~_UMASK
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+            f.flush()
+            if hasattr(os, "fchmod"):
+                os.fchmod(f.fileno(), mode)
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # an interrupt too: never leave the temporary file behind
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_folder(folder)
     return path
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Flush a folder's entries (the rename) to the disk; POSIX only (Windows cannot)."""
+    if os.name != "posix":  # pragma: no cover - Windows
+        return
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -108,6 +175,11 @@ def write_safetensors(
 
 def _fail(path: Path, problem: str) -> SafetensorsError:
     return SafetensorsError(f"{path}: {problem}")
+
+
+def _shown(shape: list[int]) -> str:
+    """A shape for a message, cut short (a hostile header may give thousands of dimensions)."""
+    return str(shape) if len(shape) <= 8 else f"{shape[:8]} ... ({len(shape)} dimensions)"
 
 
 def _is_count(x: object) -> bool:
@@ -122,12 +194,12 @@ def read_safetensors(path: str | Path) -> dict[str, np.ndarray]:
     of range, overlapping or leaving gaps, data missing at the end of the file (truncated) or
     left over after the last array.
     """
-    return _read(Path(path))[0]
+    return _read(_as_path(path, "path"))[0]
 
 
 def read_metadata(path: str | Path) -> dict[str, str]:
     """The ``__metadata__`` strings of a safetensors file (checked like ``read_safetensors``)."""
-    return _read(Path(path))[1]
+    return _read(_as_path(path, "path"))[1]
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -207,11 +279,19 @@ def _check_entry(
     if not isinstance(shape, list) or not all(_is_count(d) for d in shape):
         raise _fail(path, f"{name!r}: shape must be a list of non-negative integers, got {shape!r}")
     if len(shape) > MAX_NDIM or any(d > _MAX_DIM for d in shape):
-        shown = shape if len(shape) <= 8 else f"{shape[:8]} ... ({len(shape)} dimensions)"
         raise _fail(
             path,
-            f"{name!r}: shape {shown} is beyond NumPy's limits (at most {MAX_NDIM} dimensions, "
-            f"each at most {_MAX_DIM})",
+            f"{name!r}: shape {_shown(shape)} is beyond NumPy's limits (at most {MAX_NDIM} "
+            f"dimensions, each at most {_MAX_DIM})",
+        )
+    dtype = np.dtype(DTYPES[dtype_name])
+    # NumPy refuses an array whose dimensions multiply (zeros aside) past what it can address,
+    # even an empty one: [0, 2**40, 2**40] holds no byte but is still "too big".
+    if math.prod(d for d in shape if d) * dtype.itemsize > _MAX_DIM:
+        raise _fail(
+            path,
+            f"{name!r}: shape {_shown(shape)} of {dtype_name} is too big for NumPy (its "
+            f"dimensions multiply to more than {_MAX_DIM} bytes)",
         )
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_is_count, offsets))):
         raise _fail(path, f"{name!r}: data_offsets must be [begin, end], got {offsets!r}")
@@ -224,7 +304,6 @@ def _check_entry(
             f"{name!r}: data_offsets [{begin}, {end}] run past the end of the data "
             f"({body_size} bytes): the file is truncated or the offsets are wrong",
         )
-    dtype = np.dtype(DTYPES[dtype_name])
     expected = math.prod(shape) * dtype.itemsize
     if end - begin != expected:
         raise _fail(
@@ -238,21 +317,115 @@ def _check_entry(
 # ---------------------------------------------------------------------------- models
 
 
-def save(model: Any, path: str | Path) -> Path:
-    """Write the model's weights (``model.state()``) to ``path`` in safetensors format."""
+def gradflow_version() -> str:
+    """The installed gradflow's version, as recorded in saved files ("unknown" from a bare
+    source tree)."""
+    try:
+        return importlib.metadata.version("gradflow")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - not installed
+        return "unknown"
+
+
+def _dtypes(model: Any) -> str:
+    """The parameters' dtypes, as recorded in the metadata: "float64", or "float32, float64"."""
+    names = {str(np.asarray(p.data).dtype) for p in model.parameters()}
+    return ", ".join(sorted(names))
+
+
+def save(model: Any, path: str | os.PathLike[str]) -> Path:
+    """Write the model's weights (``model.state()``) to ``path`` in safetensors format.
+
+    The header's ``__metadata__`` records what the weights mean, so that ``load`` can refuse a
+    model they do not fit: "format" (gradflow), "model" (the class), "architecture" (JSON of
+    ``model.architecture()``: each module's kind, sizes and activations), "dtype" and
+    "gradflow_version". The file is written atomically (see ``write_atomically``).
+    """
+    path = _as_path(path, "path")
+    if not callable(getattr(model, "state", None)):
+        raise TypeError(f"save takes an nn.Module (with .state()), not {type(model).__name__}")
     metadata = {"format": "gradflow", "model": type(model).__name__}
+    if callable(getattr(model, "architecture", None)):
+        metadata["architecture"] = json.dumps(model.architecture(), separators=(",", ":"))
+        metadata["dtype"] = _dtypes(model)
+    metadata["gradflow_version"] = gradflow_version()
     return write_safetensors(path, model.state(), metadata)
 
 
-def load(model: Any, path: str | Path) -> Any:
+class ArchitectureError(ValueError):
+    """A file's weights were saved from a model of another architecture than the target."""
+
+
+def _differences(saved: Any, current: Any, where: str = "") -> list[str]:
+    """Where two architecture descriptions (JSON values) differ, as "where: saved vs current"."""
+    if isinstance(saved, dict) and isinstance(current, dict):
+        out: list[str] = []
+        for key in list(saved) + [k for k in current if k not in saved]:
+            inner = f"{where}.{key}" if where else str(key)
+            if key not in current:
+                out.append(f"{inner}: the file has {saved[key]!r}, the model has nothing")
+            elif key not in saved:
+                out.append(f"{inner}: the model has {current[key]!r}, the file has nothing")
+            else:
+                out.extend(_differences(saved[key], current[key], inner))
+        return out
+    if saved != current:
+        return [f"{where or 'the model'}: the file has {saved!r}, the model has {current!r}"]
+    return []
+
+
+def check_architecture(model: Any, metadata: Mapping[str, str], path: Path, strict: bool) -> None:
+    """Compare the architecture recorded in a file with ``model``'s; raise or warn on a mismatch.
+
+    A file without a recorded architecture (written by another tool) is checked by its names
+    and shapes only. ``strict=False`` turns the error into a warning.
+    """
+    recorded = metadata.get("architecture")
+    if recorded is None or not callable(getattr(model, "architecture", None)):
+        return
+    try:
+        saved = json.loads(recorded)
+    except (ValueError, RecursionError):
+        raise _fail(path, "the metadata's 'architecture' is not valid JSON") from None
+    current = json.loads(json.dumps(model.architecture()))
+    different = _differences(saved, current)
+    if not different:
+        return
+    shown = "; ".join(different[:5])
+    if len(different) > 5:
+        shown += f"; and {len(different) - 5} more"
+    message = (
+        f"{path}: these weights were saved from a different architecture ({shown}); "
+        "the same names and shapes would load, but the model would compute something else"
+    )
+    if strict:
+        raise ArchitectureError(message + ". Pass strict=False to load them anyway.")
+    warnings.warn(message + " (loaded anyway: strict=False)", UserWarning, stacklevel=3)
+
+
+def load(model: Any, path: str | os.PathLike[str], *, strict: bool = True) -> Any:
     """Read weights saved by ``save`` into ``model`` and return the model.
 
-    A damaged file raises ``SafetensorsError``; a missing or unexpected name, or a shape that
-    does not fit, raises ValueError naming it. Either way the model is left unchanged.
+    Checked in this order, before anything is written, so that on any error the model is left
+    exactly as it was:
+
+    - the file (``SafetensorsError`` for any damage);
+    - the names, shapes and dtypes against the model's (``model.check_state``): a missing or
+      unexpected name, a shape that does not fit, or a value the parameter's dtype cannot
+      hold (1e300 into float32) is a ValueError naming the parameter;
+    - the recorded architecture against the model's (``ArchitectureError``: tanh weights into
+      a ReLU model of the same widths). ``strict=False`` loads them anyway, with a warning.
+
+    The changed parameters get a new version (``autograd.bump_version``), so that a graph
+    recorded before the load cannot be backpropagated through by mistake.
     """
-    arrays = read_safetensors(path)
+    path = _as_path(path, "path")
+    if not isinstance(strict, bool):
+        raise TypeError(f"strict must be True or False, not {strict!r}")
+    arrays, metadata = _read(path)
     try:
-        model.load_state(arrays)
+        checked = model.check_state(arrays)
     except ValueError as e:
         raise ValueError(f"{path}: {e}") from None
+    check_architecture(model, metadata, path, strict)
+    model.load_state(checked)
     return model

@@ -81,11 +81,18 @@ def test_unknown_activation_is_a_value_error_listing_the_valid_ones():
 
 @pytest.mark.parametrize(
     "bad, match",
-    [((0, [1]), "nin"), ((2, []), "nouts"), ((2, [3, 0]), "width"), ((2, 3), "nouts")],
+    [((0, [1]), "nin"), ((2, []), "nouts"), ((2, [3, 0]), r"nouts\[1\] \(a layer width\)")],
 )
 def test_bad_sizes_are_value_errors(bad, match):
     with pytest.raises(ValueError, match=match):
         nn.MLP(*bad)
+
+
+@pytest.mark.parametrize("nouts", [3, b"1", "12", None, [[3]]])
+def test_nouts_that_are_not_a_list_of_widths_are_type_errors(nouts):
+    # b'1' is a sequence of the int 49 to Python: it must not build a 49-wide layer.
+    with pytest.raises(TypeError, match="nouts"):
+        nn.MLP(2, nouts)
 
 
 # ---------------------------------------------------------------------------- init
