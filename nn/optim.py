@@ -16,24 +16,57 @@ arithmetic on ``.data``: no graph is recorded.
 from __future__ import annotations
 
 import math
+import signal
+import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
+
+from autograd import Tensor, Value, bump_version
+from nn.checks import check_real
 from nn.module import zero_grads
 
 
 def _check_number(value: object, name: str, low: float, high: float = math.inf) -> float:
-    """A float in [low, high), or a ValueError that names the argument and the range."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if not low <= value < high:
-        interval = f"[{low:g}, {high:g})" if high != math.inf else f">= {low:g}"
-        raise ValueError(f"{name} must be in {interval}, got {value!r}")
-    return float(value)
+    """A float in [low, high), or an error that names the argument and the range."""
+    return check_real(value, name, low, high, include_high=high == math.inf)
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold back Ctrl-C (SIGINT) for the block, and raise it as soon as the block ends.
+
+    Python raises KeyboardInterrupt between any two bytecodes. For the block, the SIGINT
+    handler only records the signal; the previous handler is then put back and called with
+    it (the default one raises KeyboardInterrupt). Handlers can only be set from the main
+    thread: elsewhere the block is simply run.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[tuple[int, Any]] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append((signum, frame)))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            if callable(previous):
+                previous(*received[0])
+            elif previous == signal.SIG_DFL:
+                signal.raise_signal(signal.SIGINT)
 
 
 class Optimizer:
-    """Holds the parameters (in a list) and per-parameter state; subclasses define ``step``."""
+    """Holds the parameters (in a list) and per-parameter state; subclasses define ``step``.
+
+    A step is two phases, so that an interrupt (Ctrl-C, an error in the middle) never leaves
+    a model half-updated: first every new value and new state is computed, changing nothing;
+    then all are assigned at once (``_commit``), with Ctrl-C held back until the end. Every
+    parameter is therefore either all old or all new.
+    """
 
     def __init__(self, params: Iterable[Any], lr: float) -> None:
         self.params: list[Any] = list(params)
@@ -65,6 +98,23 @@ class Optimizer:
             g = p.grad + weight_decay * p.data if weight_decay else p.grad
             yield p, state, g
 
+    def _commit(self, updates: list[tuple[Any, dict[str, Any], Any, dict[str, Any]]]) -> None:
+        """Assign each (param, state, new data, new state), all or none, then bump versions.
+
+        An array parameter is written in place (``p.data[...] = new``): other references to
+        the array, and the optimizer's own, see the new values. A Value gets a new float.
+        """
+        with _interrupts_deferred():
+            for p, state, data, new_state in updates:
+                if isinstance(p.data, np.ndarray):
+                    p.data[...] = data
+                else:
+                    p.data = float(data)
+                state.update(new_state)
+            # A graph recorded before this step saved the old values: a backward through it
+            # would now mix them with the new ones, and the engine refuses it.
+            bump_version(*[p for p, *_ in updates if isinstance(p, (Value, Tensor))])
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr:g})"
 
@@ -85,14 +135,16 @@ class SGD(Optimizer):
         self.weight_decay = _check_number(weight_decay, "weight_decay", 0.0)
 
     def step(self) -> None:
+        updates = []
         for p, state, g in self._gradients(self.weight_decay):
+            new_state = {}
             if self.momentum:
                 v = state.get("velocity")
                 # A new object each step, never `v *= ...`: v must not alias p.grad.
                 v = g * 1.0 if v is None else self.momentum * v + g
-                state["velocity"] = v
-                g = v
-            p.data -= self.lr * g  # in place for an ndarray, a new float for a Value
+                new_state["velocity"] = g = v
+            updates.append((p, state, p.data - self.lr * g, new_state))
+        self._commit(updates)
 
 
 class Adam(Optimizer):
@@ -126,12 +178,14 @@ class Adam(Optimizer):
 
     def step(self) -> None:
         b1, b2 = self.betas
+        updates = []
         for p, state, g in self._gradients(self.weight_decay):
             # m and v start at 0 (a float 0.0 broadcasts against an array gradient).
             t = state.get("step", 0) + 1
             m = b1 * state.get("m", 0.0) + (1.0 - b1) * g
             v = b2 * state.get("v", 0.0) + (1.0 - b2) * g * g
-            state["step"], state["m"], state["v"] = t, m, v
             m_hat = m / (1.0 - b1**t)
             v_hat = v / (1.0 - b2**t)
-            p.data -= self.lr * m_hat / (v_hat**0.5 + self.eps)
+            new = p.data - self.lr * m_hat / (v_hat**0.5 + self.eps)
+            updates.append((p, state, new, {"step": t, "m": m, "v": v}))
+        self._commit(updates)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import signal
 
 import numpy as np
 import pytest
@@ -10,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn
-from autograd import Value
+import nn.optim as optim_mod
+from autograd import Tensor, Value
 
 
 class ArrayParam:
@@ -124,11 +127,11 @@ def test_a_step_records_no_graph():
     "make, match",
     [
         (lambda p: nn.optim.SGD([], lr=0.1), "empty parameter list"),
-        (lambda p: nn.optim.SGD(p, lr=-1.0), "lr must be in >= 0"),
+        (lambda p: nn.optim.SGD(p, lr=-1.0), "lr must be a number >= 0"),
         (lambda p: nn.optim.SGD(p, lr=math.nan), "lr must be a finite number"),
-        (lambda p: nn.optim.SGD(p, lr=0.1, momentum=1.0), r"momentum must be in \[0, 1\)"),
+        (lambda p: nn.optim.SGD(p, lr=0.1, momentum=1.0), r"momentum must be a number in \[0, 1\)"),
         (lambda p: nn.optim.Adam(p, betas=(0.9,)), "betas must be a pair"),
-        (lambda p: nn.optim.Adam(p, betas=(0.9, 1.5)), r"betas\[1\] must be in"),
+        (lambda p: nn.optim.Adam(p, betas=(0.9, 1.5)), r"betas\[1\] must be a number in"),
         (lambda p: nn.optim.Adam(p, eps=-1.0), "eps"),
         (lambda p: nn.optim.SGD([1.0], lr=0.1), "no .data and .grad"),
     ],
@@ -158,3 +161,80 @@ def test_values_and_arrays_get_the_same_updates(data, grad, lr, momentum, decay)
             for opt in opts:
                 opt.step()
         assert v.data == pytest.approx(a.data[0], rel=1e-12, abs=1e-12)
+
+
+# ---------------------------------------------------------------------------- interrupted steps
+
+
+class Interrupting:
+    """A gradient whose arithmetic raises KeyboardInterrupt: Ctrl-C in the middle of a step."""
+
+    def _interrupt(self, other: object) -> None:
+        raise KeyboardInterrupt
+
+    __mul__ = __rmul__ = __add__ = __radd__ = __sub__ = __rsub__ = _interrupt
+
+
+OPTIMIZERS = {
+    "SGD": lambda ps: nn.optim.SGD(ps, lr=0.1),
+    "SGD momentum": lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+    "Adam": lambda ps: nn.optim.Adam(ps, lr=0.1),
+}
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_an_interrupt_while_computing_a_step_leaves_every_parameter_old(name):
+    # The third of five parameters interrupts the computation: the first two must not have
+    # moved (they did, when each parameter was updated as soon as it was computed).
+    params = [param(float(i), 1.0) for i in range(5)] + [ArrayParam([1.0, 2.0], [0.5, 0.5])]
+    params[2].grad = Interrupting()
+    opt = OPTIMIZERS[name](params)
+    with pytest.raises(KeyboardInterrupt):
+        opt.step()
+    assert [p.data for p in params[:5]] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert params[5].data.tolist() == [1.0, 2.0]
+    assert opt.state == [{} for _ in params]  # no momentum or moment half-recorded either
+
+
+class SignallingParam:
+    """A scalar parameter whose assignment sends this process a real SIGINT (Ctrl-C)."""
+
+    def __init__(self, data: float) -> None:
+        self._data, self.grad = data, 1.0
+
+    @property
+    def data(self) -> float:
+        return self._data
+
+    @data.setter
+    def data(self, value: float) -> None:
+        self._data = value
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
+def test_ctrl_c_while_assigning_a_step_is_raised_after_every_parameter_is_new():
+    params = [SignallingParam(1.0)] + [param(float(i), 1.0) for i in range(4)]
+    with pytest.raises(KeyboardInterrupt):
+        nn.optim.SGD(params, lr=0.5).step()
+    assert [p.data for p in params] == [0.5, -0.5, 0.5, 1.5, 2.5]  # p - 0.5 * 1, all of them
+
+
+def test_a_step_gives_the_changed_parameters_a_new_version(monkeypatch):
+    bumped: list[object] = []
+    monkeypatch.setattr(optim_mod, "bump_version", lambda *ps: bumped.extend(ps))
+    model = nn.Sequential(nn.Linear(2, 2, seed=0))
+    unused = Tensor(np.zeros(2), requires_grad=True)  # grad None: skipped, unchanged, not bumped
+    params = [*model.parameters(), unused]
+    for p in model.parameters():
+        p.grad = np.ones_like(p.data)
+    nn.optim.Adam(params, lr=0.1).step()
+    assert [id(p) for p in bumped] == [id(p) for p in model.parameters()]
+
+
+def test_an_array_parameter_is_updated_in_place():
+    # Other references to the array (a model's layer, a Tensor's view) must see the step.
+    p = ArrayParam([1.0, 2.0], [1.0, 1.0])
+    array = p.data
+    nn.optim.SGD([p], lr=0.5).step()
+    assert p.data is array and array.tolist() == [0.5, 1.5]
