@@ -42,6 +42,15 @@ def svg_classes(svg: bytes) -> list[str]:
     return [el.get("class", "") for el in root.iter() if el.get("class")]
 
 
+def edge_labels(source: str) -> list[str]:
+    """The texts of the edge labels of a diagram's DOT source.
+
+    Each label is a node of its own (``l7 [label="-6 × 3 = -18" ...]``) between the edge's
+    two halves, so that Graphviz never lays a label over another one or over a box.
+    """
+    return re.findall(r'^\t(?:l\d+) \[label="([^"]*)"', source, flags=re.M)
+
+
 def grads_of(root) -> list[float]:
     return [node.grad for node in topological_order(root)]
 
@@ -71,12 +80,14 @@ def test_seed_example_edges_carry_upstream_times_local_equals_downstream():
         "-18 × 1 = -18",  # z1 into relu (relu'(2) = 1), w1 into w1*x (local x = 1)
         "-18 × 2 = -36",  # x into w1*x: local w1 = 2
     ]
+    labels = edge_labels(source)
     for label in expected:
-        assert f'label="{label}"' in source, label
+        assert label in labels, label
     # One edge per operand: 2 per binary op (5 of them) + relu + **2 = 12 operand edges,
-    # each with its label; plus one unlabelled edge from each of the 7 op nodes to its value.
-    assert len(re.findall(r"-> \w+ \[label=", source)) == 12
-    assert len(re.findall(r"->", source)) == 12 + 7
+    # each with its label (a node, so each is drawn as two halves: operand -> label -> op);
+    # plus one unlabelled edge from each of the 7 op nodes to its value.
+    assert len(labels) == 12
+    assert len(re.findall(r"->", source)) == 2 * 12 + 7
 
 
 def test_seed_example_nodes_show_label_data_and_grad():
@@ -136,7 +147,7 @@ def test_the_same_graph_gives_byte_identical_dot():
     assert viz.draw(first).source == viz.draw(second).source
     # Node names come from the topological position, never from id().
     names = set(re.findall(r"^\t(\w+) \[", viz.draw(first).source, flags=re.M))
-    assert all(re.fullmatch(r"n\d+(op)?|legend|node|edge", name) for name in names)
+    assert all(re.fullmatch(r"n\d+(op)?|l\d+|legend|node|edge", name) for name in names)
 
 
 def test_drawing_never_changes_a_gradient():
@@ -184,7 +195,9 @@ def test_a_plus_a_draws_two_edges_and_sums_the_gradient():
     b.backward()
     source = viz.draw(b).source
     # d(a + a)/da = 1 + 1 = 2: two edges, each 1 × 1 = 1, summed at a.
-    assert len(re.findall(r'n0 -> n1op \[label="1 × 1 = 1" id=e\d+\]', source)) == 2
+    assert edge_labels(source) == ["1 × 1 = 1", "1 × 1 = 1"]
+    assert len(re.findall(r"n0 -> l\d+ ", source)) == 2
+    assert len(re.findall(r"l\d+ -> n1op ", source)) == 2
     assert "grad 2 = 1 + 1" in source
 
 
@@ -231,8 +244,9 @@ def test_a_dead_relu_edge_is_drawn_blocked():
     diagram = viz.draw(loss)
     source = diagram.source
     # The edge z -> relu: upstream -2, local relu'(-1.5) = 0, downstream 0.
-    assert re.search(r'label="-2 × 0 = 0\\n\[blocked\]"[^\]]*class=blocked', source)
-    assert source.count("class=blocked") == 1
+    assert re.search(r'label="-2 × 0 = 0\\n\[blocked\]"[^\]]*class="edgelabel blocked"', source)
+    # The edge's two halves (operand -> label -> op) are both drawn blocked.
+    assert source.count("class=blocked") == 2
     svg = diagram.pipe("svg")
     assert "edge blocked" in svg_classes(svg)
     assert "[blocked]" in svg_text(svg)

@@ -43,12 +43,20 @@ def mlp_graph(seed: int = 0) -> tuple[Value, list[Value], list[Value]]:
     return loss, x, params
 
 
-def test_a_large_graph_folds_each_neuron_with_a_warning():
+def test_a_large_graph_is_drawn_by_layers_with_a_warning():
     loss, x, params = mlp_graph()
     assert len(topological_order(loss)) > 900
     with pytest.warns(viz.LargeGraphWarning, match=r"collapse=False") as record:
         diagram = viz.draw(loss)
     assert "focus=" in str(record[0].message)
+    # A column of 16 neurons is taller than a slide (TALLEST_COLUMN = 8): one box per layer.
+    assert diagram.collapsed == "layer"
+    assert any("each layer is drawn as one box" in note for note in diagram.folded)
+
+
+def test_neurons_can_be_asked_for_and_are_numbered_by_layer():
+    loss, x, params = mlp_graph()
+    diagram = viz.draw(loss, collapse="neuron")
     assert diagram.collapsed == "neuron"
     source = diagram.source
     # 16 + 16 + 1 neurons, each one node; inputs and the loss stay as they are.
@@ -59,6 +67,8 @@ def test_a_large_graph_folds_each_neuron_with_a_warning():
     titles = re.findall(r"<b>neuron (\d+)\.(\d+)</b>", source)
     assert sorted({layer for layer, _ in titles}) == ["1", "2", "3"]
     assert sum(1 for layer, _ in titles if layer == "1") == 16
+    # The neurons of a layer share one rank: an aligned column.
+    assert len(re.findall(r"subgraph layer_\d", source)) == 3
     svg = diagram.pipe("svg")
     assert b"neuron 2.16" in svg
 
@@ -66,8 +76,7 @@ def test_a_large_graph_folds_each_neuron_with_a_warning():
 def test_folding_keeps_the_gradients_of_the_neurons():
     loss, x, params = mlp_graph()
     loss.backward()
-    with pytest.warns(viz.LargeGraphWarning):
-        source = viz.draw(loss).source
+    source = viz.draw(loss, collapse="neuron").source
     assert "max |param grad|" in source
     # The output neuron's output is the linear z of layer 3: its grad is dL/dz = 2 (z - 1).
     out = loss.parents[0].parents[0]
@@ -102,17 +111,35 @@ def test_collapse_can_be_forced_or_refused():
 def test_the_real_nn_mlp_folds_into_its_neurons():
     model = nn.MLP(2, [16, 16, 1], seed=0)
     loss = (model([0.5, -1.0]) - 1.0) ** 2
-    with pytest.warns(viz.LargeGraphWarning):
-        source = viz.draw(loss).source
+    source = viz.draw(loss, collapse="neuron").source
     assert len(re.findall(r"class=neuron", source)) == 33
     # nn labels its parameters "L0.n3.w1": the neurons keep those names.
     assert "<b>neuron L0.n0</b>" in source and "<b>neuron L2.n0</b>" in source
 
 
+def test_a_small_network_is_drawn_by_neurons_with_each_input_once():
+    model = nn.MLP(3, [4, 4, 1], seed=0)
+    loss = (model([2.0, 3.0, -1.0]) - 1.0) ** 2
+    loss.backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the network shape is the default, not a warning
+        diagram = viz.draw(loss)
+    assert diagram.collapsed == "neuron"
+    source = diagram.source
+    assert len(re.findall(r"class=neuron", source)) == 4 + 4 + 1
+    # nn lifts each number input once per call, as a Value with role "input": 3 boxes, not
+    # one "const" box per weight that reads it (3 inputs x 4 neurons = 12).
+    assert len(re.findall(r"class=input", source)) == 3
+    assert "<b>x0</b>" in source and "<b>x2</b>" in source
+    # The loss node is named after the neuron whose output it reads: L2.n0, as in the model.
+    assert "(L2.n0 - 1)**2" in source
+
+
 def test_a_full_render_of_about_a_thousand_nodes_works():
     loss, _, _ = mlp_graph()
     loss.backward()
-    svg = viz.draw(loss, collapse=False).pipe("svg")
+    # No budget, no edge labels: the full graph, laid out as fast as Graphviz can.
+    svg = viz.draw(loss, collapse=False, max_nodes=None, edge_labels=False).pipe("svg")
     values = len(topological_order(loss))
     # One SVG group per value node and per op node (and the legend).
     assert svg.count(b'class="node') >= values
@@ -139,7 +166,7 @@ def test_focus_on_one_weight_of_a_large_graph_needs_no_folding():
     first_weight = model.parameters()[0]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        diagram = viz.draw(loss, focus=first_weight)
+        diagram = viz.draw(loss, focus=first_weight, collapse="none", max_nodes=None)
     # The weight, its product, its neuron's sum and tanh (4); every layer-2 neuron reads
     # that tanh: 16 x (product, sum, tanh) = 48; the output neuron: 16 products and its sum
     # (17, linear); the loss: "-" and "**2" (2). 4 + 48 + 17 + 2 = 71 values.

@@ -57,8 +57,10 @@ def test_edges_not_yet_traversed_are_dimmed_and_their_gradient_unknown():
     loss, _ = seed_example()
     frames = viz.draw_steps(loss)
     pending = [len(re.findall(r"class=pending", f.source)) for f in frames]
-    # 19 edges: after step 1 only L's two edges (z2 - 10 -> op, op -> L) are done.
-    assert pending[0] == 17
+    # 12 operand edges, each drawn in two halves around its label node, + 7 op -> value edges
+    # = 31 edge statements. After step 1 only L's are done: z2 - 10 -> op (two halves) and
+    # op -> L, so 31 - 3 = 28 are pending.
+    assert pending[0] == 28
     assert pending == sorted(pending, reverse=True)
     assert pending[-1] == 0
     # A pending operand edge still shows its local gradient: "? × local = ?".

@@ -25,7 +25,6 @@ from autograd.activations import activation_ops
 from viz.graph_view import GraphView, leaf_role
 
 
-
 @dataclass(eq=False)
 class Group:
     """Nodes drawn as one box: a neuron, or a layer of neurons."""

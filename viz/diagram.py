@@ -10,6 +10,7 @@ package); with neither, rendering raises an error that says what to install, whi
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,28 @@ def parse_layout(json_bytes: bytes) -> Layout:
     return Layout(nodes, edges, data.get("bb", ""))
 
 
+_SVG_SIZE = re.compile(r'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"')
+
+
+def fit_width(svg: str) -> str:
+    """An SVG drawn at its natural size, but never wider than its container.
+
+    Graphviz writes fixed ``width``/``height`` in points; a wide diagram would overflow a
+    notebook cell. With ``width="100%"`` and a ``max-width`` of its natural size, the SVG
+    shrinks to the cell (its ``viewBox`` keeps the proportions) and never grows past 1:1.
+    """
+    match = _SVG_SIZE.search(svg)
+    if match is None:
+        return svg
+    width_pt = float(match.group(1))
+    width_px = width_pt * 4 / 3  # 1 pt = 4/3 px at the CSS 96 dpi
+    return (
+        svg[: match.start()]
+        + f'<svg width="100%" style="max-width: {width_px:.0f}px; height: auto"'
+        + svg[match.end() :]
+    )
+
+
 class Diagram:
     """A gradient-flow diagram: DOT text that renders to SVG, PNG or PDF.
 
@@ -99,12 +122,17 @@ class Diagram:
         collapsed: str = "",
         caption: str = "",
         node_count: int = 0,
+        folded: list[str] | None = None,
+        dpi: float | None = None,
     ) -> None:
         self.digraph = digraph
         self.engine = engine
         self.collapsed = collapsed
         self.caption = caption
         self.node_count = node_count
+        self.folded = list(folded or [])  # what was folded to stay readable, in words
+        self.dpi = dpi
+        self.box_count = 0  # nodes handed to Graphviz (the legend aside)
 
     @property
     def source(self) -> str:
@@ -139,8 +167,8 @@ class Diagram:
         return {name: (x, y) for name, (x, y, _, _) in self.layout().nodes.items()}
 
     def _repr_svg_(self) -> str:
-        """Inline display in Jupyter."""
-        return self.pipe("svg").decode("utf-8")
+        """Inline display in Jupyter: an SVG that scales down to the cell's width."""
+        return fit_width(self.pipe("svg").decode("utf-8"))
 
     def __repr__(self) -> str:
         folded = f", collapsed={self.collapsed!r}" if self.collapsed else ""

@@ -27,24 +27,34 @@ from typing import Any
 import graphviz
 import numpy as np
 
+from autograd.activations import activation_ops
 from viz import style
 from viz.collapse import Group, assign_layers, find_neurons, fold_layers, path_nodes, resolve_focus
 from viz.diagram import Diagram, Layout
-from viz.format import all_finite, all_zero, fmt_number, fmt_sum, fmt_value, shape_of
-from viz.graph_view import SATURATION, EdgeInfo, GraphView
+from viz.format import NodeNames, all_finite, all_zero, fmt_sum, fmt_value, shape_of
+from viz.graph_view import SATURATION, EdgeInfo, GraphView, has_backward
+from viz.select import Mirror, select
 
-MAX_NODES = 300  # above this many values, draw() folds neurons (and layers) into single nodes
-# Above this many drawn values, edge labels are placed after the layout (as xlabels): laying
-# out a thousand labelled edges as dot does (each label a node of its own) takes seconds.
-XLABEL_ABOVE = 300
+# The node budget: draw() never hands Graphviz more value and op boxes than this. Past it,
+# the graph is folded further (samples, neurons, layers, earlier nodes) and the diagram
+# says what was folded. Laying out this many boxes takes Graphviz well under a second.
+MAX_NODES = 150
+# The level of detail is the finest one with at most this many boxes: at that size a
+# diagram fitted to a 1920 x 1080 slide keeps its text >= 10 px (tests/test_viz_layout.py).
+READABLE = 60
+# A column of more neurons than this does not fit a slide's height: layers are drawn instead.
+TALLEST_COLUMN = 8
+# Before folding into neurons and layers, at most this many nodes are looked at.
+DETAIL_KEEP = 4_000
 
 # A gradient summed from at most this many branches is written out as its sum.
 MAX_TERMS = 6
 # Between folded neurons, edges carry labels only while there are at most this many.
-MAX_LABELLED_BUNDLES = 60
+MAX_LABELLED_BUNDLES = 24
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
 COLLAPSE = ("auto", "none", "neuron", "layer")
+ROWS = ("data", "grad")
 
 OP_SYMBOLS = {"*": "×", "/": "÷", "neg": "-x", "**": "^"}
 
@@ -55,9 +65,18 @@ class LargeGraphWarning(UserWarning):
 
 @dataclass(frozen=True)
 class Options:
+    """How a diagram is drawn (see ``draw``'s arguments of the same names)."""
+
     rankdir: str = "LR"
     digits: int = 4
     legend: bool = True
+    fontsize: float = 11.0
+    theme: str = "light"
+    transparent: bool = False
+    number_format: str | None = None
+    edge_labels: bool = True
+    rows: tuple[str, ...] = ROWS
+    dpi: float | None = None
 
 
 def op_symbol(op: str) -> str:
@@ -73,9 +92,70 @@ def check_options(rankdir: str, digits: int, max_nodes: int | None) -> None:
     if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
         raise ValueError(f"digits must be an int from 1 to 17, not {digits!r}")
     if max_nodes is not None and (
-        isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1
+        isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 4
     ):
-        raise ValueError(f"max_nodes must be a positive int or None, not {max_nodes!r}")
+        raise ValueError(f"max_nodes must be an int >= 4 or None, not {max_nodes!r}")
+
+
+def check_root(root: Any) -> None:
+    if not hasattr(root, "parents") or not hasattr(root, "data"):
+        raise TypeError(
+            f"viz needs a Value or a Tensor (an object with data and parents), "
+            f"not {type(root).__name__}"
+        )
+
+
+def make_options(
+    rankdir: str,
+    digits: int,
+    legend: bool,
+    *,
+    fontsize: float = 11.0,
+    theme: str = "light",
+    transparent: bool = False,
+    number_format: str | None = None,
+    edge_labels: bool = True,
+    rows: Sequence[str] = ROWS,
+    dpi: float | None = None,
+) -> Options:
+    """Checked ``Options``: a bad value is a ValueError naming the argument."""
+    if (
+        isinstance(fontsize, bool)
+        or not isinstance(fontsize, (int, float))
+        or not (4 <= fontsize <= 72)
+    ):
+        raise ValueError(f"fontsize must be a number of points from 4 to 72, not {fontsize!r}")
+    if theme not in style.THEMES:
+        raise ValueError(f"theme must be one of {', '.join(style.THEMES)}, not {theme!r}")
+    if number_format is not None:
+        try:
+            format(1.5, number_format)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"number_format must be a format spec for a float such as '.2f' or '.3g', "
+                f"not {number_format!r}"
+            ) from None
+    if isinstance(rows, str):
+        rows = (rows,)
+    rows = tuple(rows)
+    if any(r not in ROWS for r in rows):
+        raise ValueError(f"rows must be a subset of {ROWS}, not {rows!r}")
+    if dpi is not None and (
+        isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 10 <= dpi <= 1200
+    ):
+        raise ValueError(f"dpi must be a number from 10 to 1200 or None, not {dpi!r}")
+    return Options(
+        rankdir,
+        digits,
+        bool(legend),
+        float(fontsize),
+        theme,
+        bool(transparent),
+        number_format,
+        bool(edge_labels),
+        rows,
+        None if dpi is None else float(dpi),
+    )
 
 
 # ---------------------------------------------------------------------------- public
@@ -89,11 +169,25 @@ def draw(
     grads: bool | None = None,
     legend: bool = True,
     focus: Any = None,
+    highlight: Any = None,
     collapse: str | bool = "auto",
     max_nodes: int | None = MAX_NODES,
     saturation: float = SATURATION,
+    fontsize: float = 11.0,
+    theme: str = "light",
+    transparent: bool = False,
+    number_format: str | None = None,
+    edge_labels: bool = True,
+    rows: Sequence[str] = ROWS,
+    dpi: float | None = None,
 ) -> Diagram:
     """Draw the graph that computed ``root`` (a ``Value`` or a ``Tensor``).
+
+    The level of detail is chosen to stay readable on a slide: every op for a small graph,
+    one box per neuron (w.x + b, activation) for a network, one per layer for a large one.
+    A loss summed over samples draws the first sample and folds the others into one box.
+    However large the graph, Graphviz gets at most ``max_nodes`` boxes, so drawing and
+    rendering take seconds; what was folded is written under the diagram (``.folded``).
 
     Args:
         rankdir: "LR" (inputs left, root right), "TB", "RL" or "BT".
@@ -103,66 +197,171 @@ def draw(
             a fresh graph shows what ``root.backward()`` would give, without running it.
         legend: add a legend of the colours and marks used.
         focus: a node, a label, or a list of them: draw only the paths from those to root.
-        collapse: "auto" folds each neuron into one node when the graph has more than
-            ``max_nodes`` values, and each layer if that is still too many (with a
-            ``LargeGraphWarning``); "neuron" or "layer" fold always; "none" or False never.
-        max_nodes: the threshold of "auto" (None: never fold).
+        highlight: the same, but keep the rest of the graph, greyed.
+        collapse: the level of detail: "auto" (the finest readable one), "none" (every op:
+            the op level), "neuron" or "layer"; True means "neuron", False "none".
+        max_nodes: the node budget (None: no budget; a huge graph then takes long).
         saturation: a one-operand op with 0 < |local gradient| < this, under a nonzero
             upstream, is marked saturated (sigmoid at |z| > 7 for the default 1e-3).
+        fontsize: text size in points (edge labels one point smaller).
+        theme: "light", "dark" (light text on a dark background) or "print" (no fills).
+        transparent: no background colour (for slides with their own background).
+        number_format: a format spec for every number instead of ``digits``, e.g. ".2f".
+        edge_labels: write ``upstream × local = downstream`` on the edges.
+        rows: which rows value boxes show, from ("data", "grad").
+        dpi: resolution of PNG output (Graphviz's default is 96).
     """
     check_options(rankdir, digits, max_nodes)
-    view = GraphView(root, grads=grads, saturation=saturation)
+    check_root(root)
+    options = make_options(
+        rankdir,
+        digits,
+        legend,
+        fontsize=fontsize,
+        theme=theme,
+        transparent=transparent,
+        number_format=number_format,
+        edge_labels=edge_labels,
+        rows=rows,
+        dpi=dpi,
+    )
+    level = _check_collapse(collapse)
+    budget = max_nodes
+    wants_grads = has_backward(root) if grads is None else bool(grads)
+    view = _view(root, grads, saturation, select(root, DETAIL_KEEP, wants_grads))
     nodes = view.nodes if focus is None else path_nodes(view, resolve_focus(view, focus))
-    groups, level = plan_collapse(view, nodes, collapse, max_nodes)
-    builder = Builder(view, Options(rankdir, digits, legend), nodes, groups)
-    return Diagram(builder.build(), collapsed=level, node_count=len(nodes))
+    marked = None if highlight is None else set(path_nodes(view, resolve_focus(view, highlight)))
+    groups, chosen, boxes = plan_collapse(view, nodes, level, budget)
+    if budget is not None and boxes > budget:
+        # Even folded into layers the graph is over budget: keep the nodes nearest the root.
+        view = _view(root, grads, saturation, select(root, budget // 2, wants_grads, force=True))
+        nodes = view.nodes
+        groups, chosen, boxes = [], "", count_boxes(nodes, [])
+        marked = None if marked is None else {n for n in nodes if _source(n) in marked}
+    # A network drawn by neurons is the readable default, not news; folding layers, samples
+    # or earlier nodes is said in a warning too (before the level's own note is added).
+    if level == "auto" and (view.folded or chosen == "layer"):
+        _warn_folded(view, chosen, boxes, budget)
+    view.folded += _level_note(chosen, groups)
+    builder = Builder(view, options, nodes, groups, highlight=marked)
+    diagram = Diagram(
+        builder.build(),
+        collapsed=chosen,
+        node_count=len(nodes),
+        folded=view.folded,
+        dpi=options.dpi,
+    )
+    diagram.box_count = builder.box_count
+    return diagram
 
 
-def plan_collapse(
-    view: GraphView, nodes: list[Any], collapse: str | bool, max_nodes: int | None
-) -> tuple[list[Group], str]:
-    """Which groups to fold (if any) and at which level: "", "neuron" or "layer"."""
+def _source(node: Any) -> Any:
+    return getattr(node, "source", None) if isinstance(node, Mirror) else node
+
+
+def _view(root: Any, grads: bool | None, saturation: float, selection: Any) -> GraphView:
+    return GraphView(root, grads=grads, saturation=saturation, selection=selection)
+
+
+def _check_collapse(collapse: str | bool) -> str:
     if collapse is True:
-        collapse = "neuron"
+        return "neuron"
     if collapse is False or collapse is None:
-        collapse = "none"
+        return "none"
     if collapse not in COLLAPSE:
         raise ValueError(
             f"collapse must be one of {', '.join(COLLAPSE)} or a bool, not {collapse!r}"
         )
-    too_many = max_nodes is not None and len(nodes) > max_nodes
-    if collapse == "none" or (collapse == "auto" and not too_many):
-        return [], ""
-    groups = find_neurons(view, nodes)
-    if not groups:
-        if collapse == "auto":
-            warnings.warn(
-                f"viz.draw: the graph has {len(nodes)} nodes, more than max_nodes={max_nodes}, "
-                "and no neurons to fold; drawing it in full. To draw less, follow one leaf "
-                "with viz.draw(root, focus=<node or label>).",
-                LargeGraphWarning,
-                stacklevel=3,
-            )
-        return [], ""
-    layered = assign_layers(view, nodes, groups)
-    grouped = {m for g in groups for m in g.members}
-    units = len(groups) + sum(1 for node in nodes if node not in grouped)
-    level = "neuron"
-    wants_layers = collapse == "layer" or (collapse == "auto" and units > max_nodes)
-    if wants_layers and layered:
-        groups = fold_layers(view, nodes, groups)
-        units = len(groups) + sum(1 for node in nodes if node not in grouped)
-        level = "layer"
-    if collapse == "auto":
-        warnings.warn(
-            f"viz.draw: the graph has {len(nodes)} nodes, more than max_nodes={max_nodes}, so "
-            f"each {level} is drawn as one node ({units} nodes). For the full graph use "
-            "viz.draw(root, collapse=False); to follow one parameter or input to the root "
-            "use viz.draw(root, focus=<node or label>).",
-            LargeGraphWarning,
-            stacklevel=3,
-        )
-    return groups, level
+    return collapse
+
+
+def _level_note(level: str, groups: list[Group]) -> list[str]:
+    if not level:
+        return []
+    return [
+        f"each {level} is drawn as one box ({len(groups)} {level}s); "
+        "for every op use viz.draw(root, collapse='none')"
+    ]
+
+
+def _warn_folded(view: GraphView, level: str, boxes: int, budget: int | None) -> None:
+    parts = list(view.folded)
+    if level:
+        parts.append(f"each {level} is drawn as one node ({boxes} nodes)")
+    warnings.warn(
+        f"viz.draw: the graph is larger than the node budget (max_nodes={budget}): "
+        + "; ".join(parts)
+        + ". For the full graph use viz.draw(root, collapse=False, max_nodes=None); to follow "
+        "one parameter or input to the root use viz.draw(root, focus=<node or label>).",
+        LargeGraphWarning,
+        stacklevel=3,
+    )
+
+
+def count_boxes(nodes: list[Any], groups: Sequence[Group]) -> int:
+    """How many nodes Graphviz gets: a value box per node outside groups, an op circle per
+    computed one, a box per group, and a label node per labelled edge between them."""
+    owner = {m: id(g) for g in groups for m in g.members}
+    drawn = set(nodes)
+    boxes = len(groups)
+    between: set[tuple[Any, Any]] = set()
+    for node in nodes:
+        head = owner.get(node)
+        if head is None:
+            boxes += 2 if node.parents else 1
+        for parent in node.parents:
+            if parent not in drawn:
+                continue
+            tail = owner.get(parent)
+            if head is None and tail is None:
+                boxes += 1  # the edge's label
+            elif head is None or tail != head:
+                between.add((tail or id(parent), head or id(node)))
+    return boxes + (len(between) if len(between) <= MAX_LABELLED_BUNDLES else 0)
+
+
+def plan_collapse(
+    view: GraphView, nodes: list[Any], level: str, budget: int | None
+) -> tuple[list[Group], str, int]:
+    """The groups to fold, the level ("", "neuron" or "layer") and the number of boxes.
+
+    "auto" takes the finest level with at most ``READABLE`` boxes, else the finest within
+    ``budget``, else the coarsest there is.
+    """
+    ops = count_boxes(nodes, [])
+    if level == "none" or (level == "auto" and ops <= READABLE):
+        return [], "", ops
+    neurons = find_neurons(view, nodes)
+    if not neurons:
+        return [], "", ops
+    layered = assign_layers(view, nodes, neurons)
+    # A neuron's output is named as the model names the neuron ("L0.n1"), in every view.
+    view.aliases = {out: g.title.removeprefix("neuron ") for g in neurons for out in g.outputs[:1]}
+    candidates: list[tuple[list[Group], str, int]] = [([], "", ops)]
+    candidates.append((neurons, "neuron", count_boxes(nodes, neurons)))
+    if layered:
+        layers = fold_layers(view, nodes, neurons)
+        candidates.append((layers, "layer", count_boxes(nodes, layers)))
+    if level == "neuron":
+        return candidates[1]
+    if level == "layer":
+        return candidates[-1]
+    for choice in candidates:
+        if choice[2] <= READABLE and _column(choice[0]) <= TALLEST_COLUMN:
+            return choice
+    for choice in candidates:
+        if budget is None or choice[2] <= budget:
+            return choice
+    return candidates[-1]
+
+
+def _column(groups: list[Group]) -> int:
+    """The most neurons drawn in one layer's column (0 at the op and layer levels)."""
+    per_layer: dict[Any, int] = {}
+    for g in groups:
+        if g.kind == "neuron":
+            per_layer[g.layer] = per_layer.get(g.layer, 0) + 1
+    return max(per_layer.values(), default=0)
 
 
 # ---------------------------------------------------------------------------- builder
@@ -193,9 +392,11 @@ class Builder:
         layout: Layout | None = None,
         steps_legend: bool = False,
         legend_label: str | None = None,
+        highlight: set[Any] | None = None,
     ) -> None:
         self.view = view
         self.opt = options
+        self.theme = style.THEMES[options.theme]
         self.nodes = nodes
         self.drawn = set(nodes)
         self.groups = list(groups)
@@ -205,28 +406,47 @@ class Builder:
         self.layout = layout
         self.steps_legend = steps_legend or frame is not None
         self.legend_label = legend_label  # frames reuse the legend of the final layout
+        self.highlight = highlight  # None, or the nodes drawn normally (the rest greyed)
+        self.names = NodeNames(view.nodes, view.index, options.digits, view.aliases)
         self.edge_count = 0
+        self.box_count = 0  # nodes handed to Graphviz, the legend aside
         self.roles: list[str] = []
         self.marks: set[str] = set()
-        self.use_xlabels = len(nodes) > XLABEL_ABOVE and not self.groups
         self.dot = graphviz.Digraph("diagram")
+        size = options.fontsize
+        graph = {
+            "rankdir": options.rankdir,
+            "fontname": style.FONT,
+            "fontsize": f"{size:g}",
+            "fontcolor": self.theme.fg,
+            "nodesep": "0.25",
+            "ranksep": "0.3",
+            "bgcolor": "transparent" if options.transparent else self.theme.bg,
+        }
+        if options.dpi is not None:
+            graph["dpi"] = f"{options.dpi:g}"
+        self.dot.attr(**graph)
+        self.dot.attr("node", fontname=style.FONT, fontsize=f"{size:g}", fontcolor=style.BLACK)
         self.dot.attr(
-            rankdir=options.rankdir,
+            "edge",
             fontname=style.FONT,
-            nodesep="0.25",
-            ranksep="0.35",
-            bgcolor="white",
+            fontsize=f"{size - 1:g}",
+            arrowsize="0.7",
+            color=self.theme.edge,
+            fontcolor=self.theme.fg,
         )
-        self.dot.attr("node", fontname=style.FONT, fontsize="11")
-        self.dot.attr("edge", fontname=style.FONT, fontsize="10", arrowsize="0.7")
 
     # ------------------------------------------------------------ helpers
 
     def fmt(self, x: Any) -> str:
-        return fmt_value(x, self.opt.digits)
+        return fmt_value(x, self.opt.digits, self.opt.number_format)
 
     def name(self, node: Any) -> str:
         return f"n{self.view.index[node]}"
+
+    def dimmed(self, node: Any) -> bool:
+        """With ``highlight``: is this node off the highlighted paths (drawn greyed)?"""
+        return self.highlight is not None and node not in self.highlight
 
     def step_index(self, node: Any) -> int | None:
         step = self.view.step_of.get(node)
@@ -251,20 +471,44 @@ class Builder:
         if self.layout is not None and name in self.layout.nodes:
             x, y, _, _ = self.layout.nodes[name]
             attrs["pos"] = f"{x:g},{y:g}"
+        self.box_count += 1
         self.dot.node(name, label, **attrs)
 
     def edge(self, tail: str, head: str, label: str = "", **attrs: str) -> None:
-        if label:
-            attrs["xlabel" if self.use_xlabels else "label"] = label
+        """An edge; its label, if any, is a node of its own on the edge's way.
+
+        Graphviz places a label node like any other node, never on top of one, so labels
+        cannot overlap each other or a box, in any rankdir (dot's own edge labels can).
+        """
+        if label and self.opt.edge_labels:
+            name = f"l{self.edge_count}"
+            look = {k: attrs[k] for k in ("fontcolor", "class") if k in attrs}
+            self.node(
+                name,
+                label,
+                shape="plaintext",
+                margin="0.03,0.01",
+                width="0",
+                height="0",
+                fontsize=f"{self.opt.fontsize - 1:g}",
+                fontcolor=attrs.get("fontcolor", self.theme.fg),
+                **({"class": "edgelabel " + look["class"]} if "class" in look else {}),
+            )
+            first = {k: v for k, v in attrs.items() if k not in ("arrowhead",)}
+            self._segment(tail, name, arrowhead="none", **first)
+            self._segment(name, head, **attrs)
+            return
+        self._segment(tail, head, **attrs)
+
+    def _segment(self, tail: str, head: str, **attrs: str) -> None:
         # Edges are named by their order of creation, so that a frame of draw_steps can find
         # each edge's place in the final layout.
         edge_id = f"e{self.edge_count}"
         self.edge_count += 1
         if self.layout is not None and edge_id in self.layout.edges:
-            pos, lp, xlp = self.layout.edges[edge_id]
-            for key, value in (("pos", pos), ("lp", lp), ("xlp", xlp)):
-                if value:
-                    attrs[key] = value
+            pos, _, _ = self.layout.edges[edge_id]
+            if pos:
+                attrs["pos"] = pos
         self.dot.edge(tail, head, id=edge_id, **attrs)
 
     # ------------------------------------------------------------ labels
@@ -286,6 +530,8 @@ class Builder:
             # that the pinned edges still meet it, while longer text still fits).
             width = math.floor(self.layout.nodes[name][2]) - 2 * thick
             size = f' width="{max(1, width)}"'
+        if not self.theme.fills:
+            fill = "white"
         dash = ' style="dashed"' if dashed else ""
         cells = "".join(f"<tr><td{size}>{row}</td></tr>" for row in rows)
         return (
@@ -299,20 +545,30 @@ class Builder:
         terms = [t for t in view.terms[node] if self.traversed(t)]
         downs = [t.downstream for t in terms]
         scalar = not view.is_tensor
+        spec = self.opt.number_format
         if not self.is_final(node) and len(terms) < len(view.terms[node]):
             if not terms:
                 return ["grad ?"]
             if scalar:
-                return [f"grad ? = {fmt_sum(downs, self.opt.digits)} + ..."]
+                return [f"grad ? = {fmt_sum(downs, self.opt.digits, spec)} + ..."]
             return [f"grad ? ({len(terms)} of {len(view.terms[node])} branches in)"]
         grad = view.grad(node)
-        if grad is None:  # a tensor that needs no gradient
+        if grad is None:  # a tensor that needs no gradient, or a folded box
             return []
+        if getattr(node, "role", "") == "folded":
+            return [f"grad {self.fmt(grad)} each"]
         summed = ""
+        if view.mirrored and scalar and downs and None not in downs:
+            # Part of the graph is folded: the drawn terms may be only part of the sum.
+            rest = float(grad) - sum(float(d) for d in downs)
+            if not math.isclose(rest, 0.0, rel_tol=1e-9, abs_tol=1e-12 * (1 + abs(grad))):
+                self.marks.add("branches")
+                shown = fmt_sum(downs[:MAX_TERMS], self.opt.digits, spec)
+                return [f"grad {self.fmt(grad)} = {shown} + {self.fmt(rest)} folded"]
         if len(terms) >= 2:
             self.marks.add("branches")
             if scalar and len(terms) <= MAX_TERMS:
-                summed = f" = {fmt_sum(downs, self.opt.digits)}"
+                summed = f" = {fmt_sum(downs, self.opt.digits, spec)}"
             else:
                 summed = f" (sum of {len(terms)} branches)"
         if view.grad_mismatch(node):
@@ -324,6 +580,10 @@ class Builder:
         head = []
         if node.label:
             head.append(f"<b>{escape(str(node.label))}</b>")
+        else:
+            shown = self.names.shown(node)
+            if shown:
+                head.append(escape(shown))
         if role:
             head.append(f"<i>{role}</i>")
         shape = shape_of(node.data)
@@ -334,15 +594,23 @@ class Builder:
                 else (f"({shape[0]},)" if shape else "scalar")
             )
         rows = ["  ".join(head)] if head else []
-        rows.append(f"data {escape(self.fmt(node.data))}")
-        if self.view.grads_shown:
+        if "data" in self.opt.rows and node.data is not None:
+            rows.append(f"data {escape(self.fmt(node.data))}")
+        if "grad" in self.opt.rows and self.view.grads_shown:
             rows.extend(escape(row) for row in self.grad_rows(node))
+        if getattr(node, "note", ""):
+            rows.append(f"<i>{escape(node.note)}</i>")
         cues = [style.MARK_CUES[m] for m in marks]
         if highlight:
             cues.insert(0, style.HIGHLIGHT_CUE)
         if cues:
             rows.append("<i>" + escape(", ".join(cues)) + "</i>")
+        if not rows:
+            rows = ["&nbsp;"]
         look = style.node_style(role, marks)
+        if self.dimmed(node):
+            look = style.DIMMED
+            rows = [f'<font color="{style.DIM_TEXT}">{row}</font>' for row in rows]
         border = style.HIGHLIGHT_BORDER if highlight else look.border
         thick = 4 if highlight else (3 if marks and "nograd" not in marks else 1)
         return self.table(
@@ -360,6 +628,8 @@ class Builder:
             text = (
                 f"{self.fmt(edge.upstream)} × {self.fmt(edge.local)} = {self.fmt(edge.downstream)}"
             )
+        elif edge.downstream is None:
+            return ""
         else:
             text = f"sends {self.fmt(edge.downstream)}"
         cues = [style.EDGE_CUES[m] for m in marks if m in style.EDGE_CUES]
@@ -370,15 +640,19 @@ class Builder:
     def value_node(self, node: Any) -> None:
         view = self.view
         role = view.role(node)
+        if getattr(node, "role", "") == "folded":
+            role = "folded"
         self.add_role(role)
         final = self.is_final(node)
         if final:
-            marks = view.node_marks(node)
+            marks = view.node_marks(node) if role != "folded" else []
         else:  # a pending gradient has no marks yet; a nan in the forward value does
             marks = [] if all_finite(node.data) else ["nonfinite"]
         self.marks.update(marks)
         highlight = self.frame is not None and self.step_index(node) == self.frame.step
         classes = " ".join(([role] if role else []) + marks + (["now"] if highlight else []))
+        if self.dimmed(node):
+            classes = (classes + " dimmed").strip()
         attrs = {"shape": "none", "margin": "0"}
         if classes:
             attrs["class"] = classes
@@ -387,42 +661,51 @@ class Builder:
     def op_node(self, node: Any) -> None:
         symbol = op_symbol(node.op)
         shape = "circle" if len(symbol) <= 3 else "ellipse"
+        dim = self.dimmed(node)
         self.node(
             f"{self.name(node)}op",
             escape(symbol),
             shape=shape,
             style="filled",
-            fillcolor="#F4F4F4",
-            color="#555555",
-            fontsize="12",
+            fillcolor=style.DIMMED.fill if dim else self.theme.op_fill,
+            color=style.DIMMED.border if dim else "#555555",
+            fontcolor=style.DIM_TEXT if dim else style.BLACK,
+            fontsize=f"{self.opt.fontsize + 1:g}",
             margin="0.02",
             width="0.3",
             height="0.3",
         )
 
     def group_node(self, group: Group) -> None:
+        """A neuron as one unit: its name, what it computes, its output and gradients."""
         view = self.view
         params = group.params
-        ops = sum(1 for m in group.members if m.parents)
+        rows = [f"<b>{escape(group.title)}</b>"]
         if group.kind == "layer":
-            count = (
-                f"{group.neurons} neuron{'s' if group.neurons != 1 else ''}, {len(params)} params"
+            rows.append(
+                escape(
+                    f"{group.neurons} neuron{'s' if group.neurons != 1 else ''}, "
+                    f"{len(params)} params"
+                )
             )
         else:
-            count = f"{len(params)} params, {ops} ops"
-        rows = [f"<b>{escape(group.title)}</b>", escape(count)]
+            act = next((m.op for m in reversed(group.members) if m.op in activation_ops()), "")
+            weights = sum(1 for p in params) - 1
+            formula = f"w·x + b, {weights} inputs" if weights > 0 else "w·x + b"
+            rows.append(escape(f"{act}({formula.split(',')[0]})" if act else formula))
         if len(group.outputs) == 1:
             out = group.outputs[0]
-            rows.append(f"out {escape(self.fmt(out.data))}")
-            if view.grads_shown:
+            if "data" in self.opt.rows:
+                rows.append(f"out {escape(self.fmt(out.data))}")
+            if view.grads_shown and "grad" in self.opt.rows:
                 rows.append(f"grad {escape(self.fmt(view.grad(out)))}")
         else:
             rows.append(f"{len(group.outputs)} outputs")
         marks: list[str] = []
-        if view.grads_shown and params:
+        if view.grads_shown and params and "grad" in self.opt.rows:
             grads = [view.grad(p) for p in params]
             biggest = max(float(np.max(np.abs(g))) if g is not None else 0.0 for g in grads)
-            rows.append(f"max |param grad| {escape(fmt_number(biggest, self.opt.digits))}")
+            rows.append(f"max |param grad| {escape(self.fmt(biggest))}")
             if all(g is not None and all_zero(g) for g in grads):
                 marks.append("nograd")
                 rows.append(f"<i>{style.NO_GRAD.cue}</i>")
@@ -448,6 +731,7 @@ class Builder:
             elif id(group) not in placed:
                 placed.add(id(group))
                 self.group_node(group)
+        self.columns()
         for node in self.nodes:
             if not node.parents:
                 continue
@@ -464,10 +748,12 @@ class Builder:
                 if head_group is not None or tail_group is not None:
                     aggregated.setdefault((tail, head), []).append((edge, node, slot))
                     continue
-                self.operand_edge(tail, head, edge)
+                self.operand_edge(tail, head, edge, dim=self.dimmed(node))
             if head_group is None:
                 done = self.frame is None or self.is_final(node)
                 attrs = {} if done else style.edge_attrs([], pending=True)
+                if self.dimmed(node):
+                    attrs["color"] = style.DIMMED.border
                 self.edge(f"{self.name(node)}op", self.name(node), **attrs)
         # Between folded nodes, label the edges only while there are few of them.
         labelled = len(aggregated) <= MAX_LABELLED_BUNDLES
@@ -476,11 +762,29 @@ class Builder:
                 self.operand_edge(tail, head, edges[0][0], labelled=labelled)
             else:
                 self.bundle_edge(tail, head, [e for e, _, _ in edges])
+        if view.folded:
+            self.dot.attr(
+                label=escape("Folded: " + "; ".join(view.folded) + "."),
+                labelloc="b",
+                labeljust="l",
+            )
         if self.opt.legend:
             self.legend()
         if self.layout is not None:
             self.anchors()
         return self.dot
+
+    def columns(self) -> None:
+        """Neurons of one layer in one aligned column (a row, top to bottom)."""
+        by_layer: dict[int, list[str]] = {}
+        for g in self.groups:
+            if g.kind == "neuron" and g.layer is not None:
+                by_layer.setdefault(g.layer, []).append(self.group_names[id(g)])
+        for layer, names in sorted(by_layer.items()):
+            with self.dot.subgraph(name=f"layer_{layer}") as sub:
+                sub.attr(rank="same")
+                for name in names:
+                    sub.node(name)
 
     def anchors(self) -> None:
         """Two invisible points just outside the final layout's corners.
@@ -498,7 +802,13 @@ class Builder:
             self.dot.node(name, "", shape="point", style="invis", width="0", pos=f"{x:g},{y:g}")
 
     def operand_edge(
-        self, tail: str, head: str, edge: EdgeInfo | None, *, labelled: bool = True
+        self,
+        tail: str,
+        head: str,
+        edge: EdgeInfo | None,
+        *,
+        labelled: bool = True,
+        dim: bool = False,
     ) -> None:
         if edge is not None:
             marks = self.view.edge_marks(edge)
@@ -509,7 +819,10 @@ class Builder:
             return
         self.marks.update(m for m in marks if m != "noflow")
         label = self.edge_label(edge, marks) if labelled else ""
-        self.edge(tail, head, label, **style.edge_attrs(marks))
+        attrs = style.edge_attrs(marks)
+        if dim:
+            attrs.update(color=style.DIMMED.border, fontcolor=style.DIM_TEXT)
+        self.edge(tail, head, label, **attrs)
 
     def bundle_edge(self, tail: str, head: str, edges: list[EdgeInfo | None]) -> None:
         """Several original edges between folded nodes, drawn as one."""
@@ -521,12 +834,12 @@ class Builder:
                 marks.append("blocked")
             if not self.view.is_tensor:
                 total = sum(float(e.downstream) for e in known)
-                label += f"\\nsum {fmt_number(total, self.opt.digits)}"
+                label += f"\\nsum {self.fmt(total)}"
         self.marks.update(marks)
         self.edge(tail, head, label, penwidth="2", **style.edge_attrs(marks))
 
     def legend(self) -> None:
-        order = ["param", "input", "const", "", "group"]
+        order = ["param", "input", "const", "", "group", "folded"]
         roles = [r for r in order if r in self.roles]
         label = self.legend_label or style.legend_label(
             roles,

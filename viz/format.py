@@ -15,23 +15,30 @@ import numpy as np
 SMALL_ARRAY = 6
 
 
-def fmt_number(x: float, digits: int = 4) -> str:
-    """``x`` with ``digits`` significant digits: 1.5, -18, 0.000911, 1.235e+04, nan, inf."""
+def fmt_number(x: float, digits: int = 4, spec: str | None = None) -> str:
+    """``x`` with ``digits`` significant digits: 1.5, -18, 0.000911, 1.235e+04, nan, inf.
+
+    ``spec``, a format spec such as ".2f", replaces the digits rule (a slide of fixed
+    decimals); a value that rounds to zero is still written without a sign.
+    """
     x = float(x)
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
     if x == 0.0:
-        return "0"  # also for -0.0: a slide never writes "-0"
+        return "0" if spec is None else format(0.0, spec)  # -0.0 too: never "-0"
+    if spec is not None:
+        text = format(x, spec)
+        return text[1:] if text.startswith("-") and float(text) == 0 else text
     return f"{x:.{digits}g}"
 
 
-def fmt_array(a: np.ndarray, digits: int = 4) -> str:
+def fmt_array(a: np.ndarray, digits: int = 4, spec: str | None = None) -> str:
     """A tiny array in full (``[1, -2.5]``), a larger one as ``norm 3.2, min -1, max 2``."""
     a = np.asarray(a)
     if a.size <= SMALL_ARRAY:
-        return _nested(a.tolist(), digits)
+        return _nested(a.tolist(), digits, spec)
     finite = a[np.isfinite(a)]
     parts = [f"norm {fmt_number(float(np.linalg.norm(finite)), digits)}"] if finite.size else []
     if finite.size:
@@ -43,27 +50,27 @@ def fmt_array(a: np.ndarray, digits: int = 4) -> str:
     return ", ".join(parts)
 
 
-def _nested(x: Any, digits: int) -> str:
+def _nested(x: Any, digits: int, spec: str | None = None) -> str:
     if isinstance(x, list):
-        return "[" + ", ".join(_nested(item, digits) for item in x) + "]"
-    return fmt_number(x, digits)
+        return "[" + ", ".join(_nested(item, digits, spec) for item in x) + "]"
+    return fmt_number(x, digits, spec)
 
 
-def fmt_value(x: Any, digits: int = 4) -> str:
+def fmt_value(x: Any, digits: int = 4, spec: str | None = None) -> str:
     """A float with ``fmt_number``, an ndarray with ``fmt_array``."""
     if isinstance(x, np.ndarray):
-        return fmt_array(x, digits) if x.ndim else fmt_number(float(x), digits)
-    return fmt_number(x, digits)
+        return fmt_array(x, digits, spec) if x.ndim else fmt_number(float(x), digits, spec)
+    return fmt_number(x, digits, spec)
 
 
-def fmt_sum(terms: list[float], digits: int = 4) -> str:
+def fmt_sum(terms: list[float], digits: int = 4, spec: str | None = None) -> str:
     """Scalar terms as a sum a reader can check: ``0.5 + 1``, ``-12 - 6``."""
-    text = fmt_number(terms[0], digits)
+    text = fmt_number(terms[0], digits, spec)
     for term in terms[1:]:
         if term < 0:
-            text += f" - {fmt_number(-term, digits)}"
+            text += f" - {fmt_number(-term, digits, spec)}"
         else:
-            text += f" + {fmt_number(term, digits)}"
+            text += f" + {fmt_number(term, digits, spec)}"
     return text
 
 
@@ -85,6 +92,81 @@ def has_nan(x: Any) -> bool:
 def all_zero(x: Any) -> bool:
     """True if ``x`` is exactly zero everywhere (``None`` is not zero: nothing was computed)."""
     return x is not None and bool(np.all(np.equal(x, 0)))
+
+
+# An expression longer than this is not used as a name: the node is called #k instead.
+NAME_LENGTH = 24
+_BINARY = ("+", "-", "*", "/", "**", "@")
+
+
+class NodeNames:
+    """One name per node, shared by the diagram, the backward table and the captions.
+
+    A node is called by its label; a constant by its value; an unlabelled computed node by
+    the expression that made it from its operands' names (``w1 * x``, ``relu(w1 * x + b1)``)
+    while that is at most ``NAME_LENGTH`` characters, else ``#k`` (k its position in the
+    topological order). The diagram writes every name that is not a label at the top of the
+    node's box, so a name in the table is always a name in the picture.
+    """
+
+    def __init__(
+        self,
+        nodes: list[Any],
+        index: dict[Any, int],
+        digits: int = 4,
+        aliases: dict[Any, str] | None = None,
+    ) -> None:
+        self.digits = digits
+        self.index = index
+        # Nodes named by the part of the model they belong to (a neuron's output: "L0.n1").
+        self._names: dict[Any, str] = dict(aliases or {})
+        self._exprs: dict[Any, bool] = {}  # name is a binary expression (needs brackets)
+        for node in nodes:
+            self._name(node)
+
+    def _name(self, node: Any) -> str:
+        known = self._names.get(node)
+        if known is not None:
+            return known
+        if node.label:
+            name = str(node.label)
+        elif not node.parents and getattr(node, "role", "") == "const":
+            name = fmt_value(node.data, self.digits)
+        elif not node.parents:
+            name = f"#{self.index.get(node, 0)}"
+        else:
+            operands = []
+            for p in node.parents:
+                text = self._names.get(p)
+                if text is None:  # an operand outside the drawn part
+                    text = "…"
+                operands.append(f"({text})" if self._exprs.get(p) else text)
+            op = node.op
+            if op in _BINARY and len(operands) == 2:
+                name = f"{operands[0]} {op} {operands[1]}"
+                self._exprs[node] = True
+            elif op.startswith("**") and len(operands) == 1:
+                name = f"{operands[0]}{op}"
+            elif op == "neg" and len(operands) == 1:
+                name = f"-{operands[0]}"
+            else:
+                name = f"{op}({', '.join(operands)})"
+            if len(name) > NAME_LENGTH:
+                name = f"#{self.index.get(node, 0)}"
+                self._exprs[node] = False
+        self._names[node] = name
+        return name
+
+    def __call__(self, node: Any) -> str:
+        return self._name(node)
+
+    def shown(self, node: Any) -> str:
+        """The name the diagram writes on the node's box ("" when that is its label or
+        value, already written)."""
+        name = self._name(node)
+        if node.label or (not node.parents and getattr(node, "role", "") == "const"):
+            return ""
+        return name
 
 
 def short_name(node: Any, index: int, digits: int = 4) -> str:

@@ -109,6 +109,23 @@ def record_backward(root: Any, nodes: list[Any], seed: Any) -> list[StepInfo]:
     return steps
 
 
+def steps_from_grads(nodes: list[Any]) -> list[StepInfo]:
+    """The backward steps of drawn nodes (root last) as the user's backward left them:
+    upstream is each node's ``.grad``, local its ``local_grads()``, and the downstream
+    along an edge their product."""
+    steps = []
+    for index, node in enumerate(reversed(nodes)):
+        info = StepInfo(index, node, node.grad)
+        if node.parents and node.grad is not None:
+            for slot, (parent, local) in enumerate(
+                zip(node.parents, node.local_grads(), strict=True)
+            ):
+                down = None if local is None else node.grad * local
+                info.edges.append(EdgeInfo(node, parent, slot, index, node.grad, local, down))
+        steps.append(info)
+    return steps
+
+
 def _close(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         try:
@@ -133,7 +150,12 @@ class GraphView:
     """
 
     def __init__(
-        self, root: Any, *, grads: bool | None = None, saturation: float = SATURATION
+        self,
+        root: Any,
+        *,
+        grads: bool | None = None,
+        saturation: float = SATURATION,
+        selection: Any = None,
     ) -> None:
         if not hasattr(root, "parents") or not hasattr(root, "data"):
             raise TypeError(
@@ -142,17 +164,27 @@ class GraphView:
             )
         if not saturation >= 0:
             raise ValueError(f"saturation must be a number >= 0, not {saturation!r}")
-        self.root = root
         self.saturation = float(saturation)
-        self.nodes: list[Any] = topological_order(root)
-        self.index: dict[Any, int] = {node: i for i, node in enumerate(self.nodes)}
         self.is_tensor = isinstance(root.data, np.ndarray)
         # Grads come from the user's backward when there was one; draw(grads=True) on a fresh
         # graph shows what a backward from 1 would give, without running it for real.
         self.from_user = has_backward(root)
         self.grads_shown = self.from_user if grads is None else bool(grads)
+        # A selection (viz.select) is a large graph's drawn part, as Mirror nodes: its numbers
+        # are read from the user's backward (.grad), not recorded by a pass over the graph.
+        self.mirrored = selection is not None
+        self.folded: list[str] = list(selection.folded) if selection is not None else []
+        if selection is not None:
+            root = selection.root
+            self.grads_shown = self.grads_shown and self.from_user
+        self.root = root
+        self.nodes: list[Any] = topological_order(root) if selection is None else selection.nodes
+        self.index: dict[Any, int] = {node: i for i, node in enumerate(self.nodes)}
+        self.aliases: dict[Any, str] = {}  # set when neurons are folded (viz.draw)
         self.steps: list[StepInfo] | None = None
-        if (
+        if self.mirrored and self.grads_shown:
+            self.steps = steps_from_grads(self.nodes)
+        elif (
             self.grads_shown
             and hasattr(root, "backward_steps")
             and getattr(root, "requires_grad", True)

@@ -21,7 +21,7 @@ from typing import Any
 
 from viz.diagram import Diagram, parse_layout, render_bytes
 from viz.draw import MAX_NODES, Builder, FrameState, Options, check_options
-from viz.format import fmt_value, node_name
+from viz.format import NodeNames, fmt_value
 from viz.graph_view import SATURATION, GraphView, StepInfo
 
 
@@ -82,10 +82,13 @@ def draw_steps(
     return frames
 
 
-def caption(view: GraphView, step: StepInfo, digits: int = 4) -> str:
-    """What happens at ``step``, in one or two sentences."""
+def caption(
+    view: GraphView, step: StepInfo, digits: int = 4, names: NodeNames | None = None
+) -> str:
+    """What happens at ``step``, in one or two sentences, naming nodes as the diagram does."""
+    names = names or NodeNames(view.nodes, view.index, digits)
     total = len(view.steps or ())
-    name = node_name(step.node, view.index, digits)
+    name = names(step.node)
     text = (
         f"Step {step.index + 1} of {total}: the gradient of {name} is final, "
         f"{fmt_value(step.upstream, digits)}."
@@ -94,7 +97,7 @@ def caption(view: GraphView, step: StepInfo, digits: int = 4) -> str:
         return text + " It is a leaf: the gradient stops here."
     sends = []
     for edge in step.edges:
-        parent = node_name(edge.parent, view.index, digits)
+        parent = names(edge.parent)
         if edge.local is None:
             sends.append(f"{fmt_value(edge.downstream, digits)} to {parent}")
         else:
@@ -327,6 +330,7 @@ def backward_table(root: Any, *, digits: int = 4) -> BackwardTable:
     """
     check_options("LR", digits, None)
     view = _stepped_view(root, SATURATION, "backward_table")
+    names = NodeNames(view.nodes, view.index, digits)
     so_far: dict[Any, Any] = {}
     rows = []
     for step in view.steps or ():
@@ -338,7 +342,7 @@ def backward_table(root: Any, *, digits: int = 4) -> BackwardTable:
             )
             edges.append(
                 TableEdge(
-                    node_name(edge.parent, view.index, digits),
+                    names(edge.parent),
                     edge.local,
                     edge.downstream,
                     so_far[edge.parent],
@@ -347,7 +351,7 @@ def backward_table(root: Any, *, digits: int = 4) -> BackwardTable:
         rows.append(
             TableRow(
                 step.index + 1,
-                node_name(step.node, view.index, digits),
+                names(step.node),
                 step.node.op,
                 view.role(step.node),
                 step.upstream,

@@ -40,6 +40,29 @@ ROLE_STYLES = {
     "const": NodeStyle(fill="#FFFFFF", border=GREY, cue="const", dashed=True),
     "": NodeStyle(fill="#FFFFFF", border="#333333", cue=""),
     "group": NodeStyle(fill="#E3ECF3", border=BLUE, cue=""),
+    "folded": NodeStyle(fill="#F2F2F2", border=GREY, cue="folded", dashed=True),
+}
+# Off the highlighted path (draw(highlight=...)): drawn, but greyed.
+DIMMED = NodeStyle(fill="#F7F7F7", border="#CCCCCC", cue="")
+DIM_TEXT = "#AAAAAA"
+
+
+@dataclass(frozen=True)
+class Theme:
+    """The colours around the boxes: background, text and edges (boxes keep their fills,
+    light enough for black text on any background; "print" draws them white)."""
+
+    bg: str
+    fg: str
+    edge: str
+    op_fill: str
+    fills: bool = True
+
+
+THEMES = {
+    "light": Theme(bg="white", fg=BLACK, edge=BLACK, op_fill="#F4F4F4"),
+    "dark": Theme(bg="#1E1E1E", fg="#E8E8E8", edge="#D0D0D0", op_fill="#F4F4F4"),
+    "print": Theme(bg="white", fg=BLACK, edge=BLACK, op_fill="white", fills=False),
 }
 
 # Marks, strongest first: a node with several marks is drawn with the first one's colours.
@@ -118,7 +141,8 @@ def legend_label(
         "input": "input",
         "const": "constant",
         "": "computed value",
-        "group": "group of nodes (neuron or layer)",
+        "group": "neuron or layer, drawn as one box",
+        "folded": "folded: many nodes drawn as one box",
     }
     for role in roles:
         swatch(ROLE_STYLES[role], descriptions[role])

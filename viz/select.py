@@ -1,0 +1,311 @@
+"""What a diagram of a large graph draws, found in bounded time.
+
+A diagram is read on a slide, so it never hands Graphviz more than a node budget, and the
+work done before Graphviz is bounded too: nothing here walks the whole graph of a loss over
+a million nodes. Two folds make a large graph small, each said in words on the diagram:
+
+- samples: a loss summed over N samples (``sum(loss_i for ...)`` or ``sum_of``, maybe divided
+  by N) draws the first sample in full and the other N - 1 as one box, "x 99 more samples",
+  whose value is their sum, so the sum at the top is still right;
+- earlier nodes: if what is left is still larger than the budget, only the nodes nearest the
+  root are drawn, and one box stands for everything computed before them.
+
+The drawn graph is made of ``Mirror`` nodes: copies of the drawn nodes that hold the numbers
+a diagram needs (data, grad, local gradients), with their parents restricted to what is drawn.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from viz.graph_view import leaf_role
+
+# A loss is folded by samples when its top sum has at least this many terms of one shape.
+MIN_SAMPLES = 3
+# At most this many nodes of the graph are visited (breadth first from the root).
+VISIT_CAP = 20_000
+# A graph with at most this many nodes and no samples is drawn from the engine's own steps.
+SMALL_GRAPH = 3_000
+# Two terms are samples of one kind when their expressions agree this many ops deep.
+_SIGNATURE_DEPTH = 3
+
+
+class Mirror:
+    """A drawn node: the numbers of one node of the graph (or of a folded group of them).
+
+    It has the attributes the diagram reads from a ``Value`` (``data grad label op parents
+    role``, ``local_grads()``), with ``parents`` restricted to drawn nodes, and ``source``,
+    the node it mirrors (None for a folded box).
+    """
+
+    __slots__ = ("data", "grad", "label", "op", "parents", "role", "local", "source", "note")
+
+    def __init__(
+        self,
+        data: Any,
+        grad: Any,
+        label: str = "",
+        op: str = "",
+        parents: tuple[Any, ...] = (),
+        role: str = "",
+        local: tuple[Any, ...] = (),
+        source: Any = None,
+        note: str = "",
+    ) -> None:
+        self.data = data
+        self.grad = grad
+        self.label = label
+        self.op = op
+        self.parents = parents
+        self.role = role
+        self.local = local
+        self.source = source
+        self.note = note  # for a folded box: what it stands for, in words
+
+    def local_grads(self) -> tuple[Any, ...]:
+        return self.local
+
+    def __repr__(self) -> str:
+        return f"Mirror({self.label or self.op or 'leaf'}, data={self.data!r})"
+
+
+@dataclass
+class Selection:
+    """The drawn graph: its nodes in topological order (root last), and what was folded."""
+
+    nodes: list[Any]
+    root: Any
+    folded: list[str] = field(default_factory=list)  # one sentence per fold
+    mirrored: bool = False  # nodes are Mirrors (numbers from .grad, not from a recorded pass)
+
+
+# ---------------------------------------------------------------------------- samples
+
+
+def _signature(node: Any, depth: int = _SIGNATURE_DEPTH) -> tuple:
+    """The shape of the expression that made ``node``, ``depth`` ops deep."""
+    if depth == 0 or not node.parents:
+        return (leaf_role(node) or "leaf",)
+    return (node.op, tuple(_signature(p, depth - 1) for p in node.parents))
+
+
+def _is_number_leaf(node: Any) -> bool:
+    return not node.parents and leaf_role(node) in ("const", "input")
+
+
+@dataclass
+class Samples:
+    """A sum over samples: ``head`` = sum of ``terms`` (and of constant ``extras``)."""
+
+    head: Any  # the node whose value is the whole sum
+    chain: list[Any]  # the "+" nodes of a built-in sum, head first ([head] for sum_of)
+    terms: list[Any]  # one per sample, in call order
+    extras: list[Any]  # number leaves summed in too (the 0 that starts Python's sum)
+
+
+def find_samples(root: Any, max_walk: int = 8) -> Samples | None:
+    """The sum over samples nearest the root, if the loss is one; None otherwise.
+
+    From the root, walk down through ops whose other operands are numbers (``/ 100``,
+    ``** 2``) to a sum: a ``sum`` node, or a chain of "+" as Python's ``sum`` builds. Its terms
+    are samples when there are at least ``MIN_SAMPLES`` of one expression shape that share
+    their parameters (the terms of a neuron's weighted sum each have their own weight).
+    """
+    node = root
+    for _ in range(max_walk):
+        found = _sum_at(node)
+        if found is not None:
+            return found
+        inner = [p for p in node.parents if not _is_number_leaf(p)]
+        if len(inner) != 1 or not inner[0].parents:
+            return None
+        node = inner[0]
+    return None
+
+
+def _sum_at(node: Any) -> Samples | None:
+    if node.op == "sum":
+        chain = [node]
+        operands = list(node.parents)
+    elif node.op == "+":
+        chain, operands = [], []
+        link = node
+        while link.op == "+" and len(link.parents) == 2:
+            chain.append(link)
+            operands.append(link.parents[1])
+            link = link.parents[0]
+        operands.append(link)
+        operands.reverse()
+    else:
+        return None
+    terms = [p for p in operands if not _is_number_leaf(p)]
+    extras = [p for p in operands if _is_number_leaf(p)]
+    if len(terms) < MIN_SAMPLES or any(not t.parents for t in terms):
+        return None
+    shape = _signature(terms[0])
+    if any(_signature(t) != shape for t in terms[1:]):
+        return None
+    if _params_near(terms[0]) != _params_near(terms[1]) or not _params_near(terms[0]):
+        return None
+    return Samples(node, chain, terms, extras)
+
+
+def _params_near(node: Any, cap: int = 2_000) -> frozenset[int]:
+    """The ids of the parameters among the first ``cap`` ancestors of ``node``."""
+    seen = {id(node)}
+    queue = deque([node])
+    params = set()
+    while queue and len(seen) < cap:
+        for p in queue.popleft().parents:
+            if id(p) not in seen:
+                seen.add(id(p))
+                if not p.parents and leaf_role(p) == "param":
+                    params.add(id(p))
+                queue.append(p)
+    return frozenset(params)
+
+
+# ---------------------------------------------------------------------------- the walk
+
+
+def topological(nodes: list[Any], parents_of: Any) -> list[Any]:
+    """``nodes`` (a set closed toward the root, root first) each after its drawn parents.
+
+    Depth-first post-order from the root with an explicit stack, parents in call order (as
+    ``autograd.topological_order``), restricted to ``nodes``; ``parents_of(node)`` gives the
+    operands to follow.
+    """
+    members = {id(n) for n in nodes}
+    root = nodes[0]
+    order: list[Any] = []
+    done = {id(root)}
+    stack = [(root, iter(parents_of(root)))]
+    while stack:
+        node, parents = stack[-1]
+        for p in parents:
+            if id(p) in members and id(p) not in done:
+                done.add(id(p))
+                stack.append((p, iter(parents_of(p))))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+# ---------------------------------------------------------------------------- selection
+
+
+def select(root: Any, keep: int, grads: bool, *, force: bool = False) -> Selection | None:
+    """The drawn graph of ``root``: at most ``keep`` of its nodes, nearest the root first.
+
+    Returns None when the graph is small (at most ``SMALL_GRAPH`` nodes, no samples to fold)
+    and ``force`` is False: it is then drawn as it is, from the engine's own backward steps.
+    ``grads``: show the numbers of the user's backward (read from ``.grad``).
+    """
+    samples = find_samples(root)
+    head = samples.head if samples is not None else None
+
+    def parents_of(node: Any) -> tuple[Any, ...]:
+        return (samples.terms[0],) if node is head else node.parents
+
+    reached, cut = _nearest(root, VISIT_CAP, parents_of)
+    if samples is None and not cut and len(reached) <= SMALL_GRAPH and not force:
+        return None
+    keep = max(keep, 2)
+    folded: list[str] = []
+    if len(reached) > keep:
+        kept_nodes = reached[: keep - 1]
+        missing = f"{len(reached) - keep + 1:,}"
+        if cut:
+            missing = f"more than {missing}"
+        earlier: Mirror | None = Mirror(None, None, label=f"{missing} earlier nodes", role="folded")
+        earlier.note = "computed before the nodes drawn here"
+        folded.append(
+            f"{missing} nodes computed earlier are drawn as one box "
+            f"(the diagram keeps the {keep - 1} nodes nearest the root)"
+        )
+    else:
+        kept_nodes = reached
+        earlier = None
+    kept = {id(n) for n in kept_nodes}
+    order = topological(kept_nodes, parents_of)
+    mirror: dict[int, Mirror] = {}
+    out: list[Any] = []
+    for node in order:
+        if node is head:
+            first = mirror[id(samples.terms[0])]
+            box, mirror[id(node)] = _fold_samples(samples, first, grads)
+            out += [box, mirror[id(node)]]
+            folded.insert(0, f"{len(samples.terms) - 1} more samples are drawn as one box")
+            continue
+        parents = []
+        local: list[Any] = []
+        grads_of = node.local_grads() if grads and node.parents else ()
+        for slot, p in enumerate(node.parents):
+            if id(p) in mirror:
+                parents.append(mirror[id(p)])
+            elif earlier is not None and id(p) not in kept:
+                parents.append(earlier)
+            else:
+                continue
+            local.append(grads_of[slot] if grads_of else None)
+        mirror[id(node)] = Mirror(
+            node.data,
+            node.grad if grads else None,
+            node.label,
+            node.op,
+            tuple(parents),
+            leaf_role(node),
+            tuple(local),
+            node,
+        )
+        out.append(mirror[id(node)])
+    if earlier is not None and any(earlier in m.parents for m in out):
+        out.insert(0, earlier)
+    return Selection(out, mirror[id(root)], folded, mirrored=True)
+
+
+def _nearest(root: Any, cap: int, parents_of: Any) -> tuple[list[Any], bool]:
+    """Up to ``cap`` ancestors of ``root`` (root first), breadth first; and whether more
+    exist (the walk was cut short)."""
+    seen = {id(root)}
+    order = [root]
+    queue = deque([root])
+    while queue:
+        for p in parents_of(queue.popleft()):
+            if id(p) not in seen:
+                if len(order) >= cap:
+                    return order, True
+                seen.add(id(p))
+                order.append(p)
+                queue.append(p)
+    return order, False
+
+
+def _fold_samples(samples: Samples, first: Mirror, grads: bool) -> tuple[Mirror, Mirror]:
+    """The sum over samples as drawn: the first sample plus one box for all the others."""
+    rest = samples.terms[1:]
+    total = sum(t.data for t in rest) + sum(e.data for e in samples.extras)
+    # Every term of a sum receives the sum's gradient (d(sum)/d(term) = 1).
+    each = rest[0].grad if grads else None
+    box = Mirror(
+        total,
+        each,
+        label=f"× {len(rest)} more samples",
+        role="folded",
+        note=f"the sum of samples 2 to {len(samples.terms)}",
+    )
+    head = samples.head
+    return box, Mirror(
+        head.data,
+        head.grad if grads else None,
+        head.label or f"sum of {len(samples.terms)} samples",
+        "sum",
+        (first, box),
+        "",
+        (1.0, 1.0),
+        head,
+    )
