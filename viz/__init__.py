@@ -14,6 +14,8 @@ from viz.draw import LargeGraphWarning, draw
 from viz.plots import plot_activations, plot_decision_boundary, plot_grad_flow, plot_history
 from viz.steps import BackwardTable, backward_table, draw_steps, save_steps
 
+draw_dot = draw  # micrograd's name for the same function
+
 __all__ = [
     "BackwardTable",
     "Diagram",
@@ -22,6 +24,7 @@ __all__ = [
     "Layout",
     "backward_table",
     "draw",
+    "draw_dot",
     "draw_steps",
     "plot_activations",
     "plot_decision_boundary",

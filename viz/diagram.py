@@ -27,6 +27,17 @@ INSTALL_HINT = (
 )
 
 
+SLIDE = (1920.0, 1080.0)  # a full-HD slide, in pixels
+
+
+def text_px(bb: str, font_pt: float, slide: tuple[float, float] = SLIDE) -> float:
+    """How tall text of ``font_pt`` points is, in pixels, when a drawing of bounding box
+    ``bb`` ("x0,y0,x1,y1" in points) is scaled to fit ``slide``."""
+    x0, y0, x1, y1 = (float(v) for v in bb.split(","))
+    width, height = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
+    return font_pt * min(slide[0] / width, slide[1] / height)
+
+
 class GraphvizNotFoundError(RuntimeError):
     """Neither pygraphviz nor a ``dot`` program is available to lay out a diagram."""
 
@@ -50,6 +61,15 @@ def render_bytes(source: str, format: str = "svg", engine: str = "dot") -> bytes
             return graphviz.pipe("neato", format, source.encode(), neato_no_op=2, quiet=True)
         return graphviz.pipe(engine, format, source.encode(), quiet=True)
     raise GraphvizNotFoundError(INSTALL_HINT)
+
+
+def can_render() -> bool:
+    """True when a layout can be computed here (pygraphviz, or ``dot`` on PATH)."""
+    try:
+        import pygraphviz  # noqa: F401
+    except ImportError:
+        return shutil.which("dot") is not None
+    return True
 
 
 @dataclass(frozen=True)
@@ -133,6 +153,7 @@ class Diagram:
         self.folded = list(folded or [])  # what was folded to stay readable, in words
         self.dpi = dpi
         self.box_count = 0  # nodes handed to Graphviz (the legend aside)
+        self.smallest_font = 10.0  # points: the edge labels' size
 
     @property
     def source(self) -> str:
@@ -161,6 +182,12 @@ class Diagram:
     def layout(self) -> Layout:
         """Node and edge positions as laid out by Graphviz."""
         return parse_layout(self.pipe("json"))
+
+    def slide_text_px(self, slide: tuple[float, float] = SLIDE) -> float:
+        """The height in pixels of the diagram's smallest text when the whole diagram is
+        fitted to a slide of ``slide`` pixels (1920 x 1080): smallest font size (points)
+        times the fitting scale, min(slide width / diagram width, slide height / height)."""
+        return text_px(self.layout().bb, self.smallest_font, slide)
 
     def positions(self) -> dict[str, tuple[float, float]]:
         """Node name -> (x, y) centre, in points."""

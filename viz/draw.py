@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from typing import Any
 
@@ -30,7 +30,7 @@ import numpy as np
 from autograd.activations import activation_ops
 from viz import style
 from viz.collapse import Group, assign_layers, find_neurons, fold_layers, path_nodes, resolve_focus
-from viz.diagram import Diagram, Layout
+from viz.diagram import Diagram, Layout, can_render
 from viz.format import NodeNames, all_finite, all_zero, fmt_sum, fmt_value, shape_of
 from viz.graph_view import SATURATION, EdgeInfo, GraphView, has_backward
 from viz.select import Mirror, select
@@ -44,6 +44,9 @@ MAX_NODES = 150
 READABLE = 60
 # A column of more neurons than this does not fit a slide's height: layers are drawn instead.
 TALLEST_COLUMN = 8
+# The smallest text of an automatic diagram, fitted to a 1920 x 1080 slide, is at least this
+# many pixels tall (when some level of detail achieves it).
+SLIDE_TEXT_PX = 10.0
 # Before folding into neurons and layers, at most this many nodes are looked at.
 DETAIL_KEEP = 4_000
 
@@ -177,7 +180,7 @@ def draw(
     theme: str = "light",
     transparent: bool = False,
     number_format: str | None = None,
-    edge_labels: bool = True,
+    edge_labels: bool | None = None,
     rows: Sequence[str] = ROWS,
     dpi: float | None = None,
 ) -> Diagram:
@@ -207,7 +210,8 @@ def draw(
         theme: "light", "dark" (light text on a dark background) or "print" (no fills).
         transparent: no background colour (for slides with their own background).
         number_format: a format spec for every number instead of ``digits``, e.g. ".2f".
-        edge_labels: write ``upstream × local = downstream`` on the edges.
+        edge_labels: write ``upstream × local = downstream`` on the edges; by default, where
+            the diagram still fits a slide with them (else they are left out, and it says so).
         rows: which rows value boxes show, from ("data", "grad").
         dpi: resolution of PNG output (Graphviz's default is 96).
     """
@@ -221,7 +225,7 @@ def draw(
         theme=theme,
         transparent=transparent,
         number_format=number_format,
-        edge_labels=edge_labels,
+        edge_labels=True if edge_labels is None else edge_labels,
         rows=rows,
         dpi=dpi,
     )
@@ -231,27 +235,74 @@ def draw(
     view = _view(root, grads, saturation, select(root, DETAIL_KEEP, wants_grads))
     nodes = view.nodes if focus is None else path_nodes(view, resolve_focus(view, focus))
     marked = None if highlight is None else set(path_nodes(view, resolve_focus(view, highlight)))
-    groups, chosen, boxes = plan_collapse(view, nodes, level, budget)
-    if budget is not None and boxes > budget:
+    plans = plan_levels(view, nodes, level, budget)
+    if not plans:
         # Even folded into layers the graph is over budget: keep the nodes nearest the root.
-        view = _view(root, grads, saturation, select(root, budget // 2, wants_grads, force=True))
+        # A value box, its op circle and its edge's label: three nodes per value kept; for
+        # "auto", fewer until the diagram fits a slide.
+        keep = (min(READABLE, budget) if level == "auto" else budget) // 3
+        while True:
+            selection = select(root, keep, wants_grads, force=True)
+            view = _view(root, grads, saturation, selection)
+            plan = ([], "", count_boxes(view.nodes, []))
+            if level != "auto" or keep <= 4 or not can_render():
+                break
+            if _build(view, view.nodes, plan, options, None).slide_text_px() >= SLIDE_TEXT_PX:
+                break
+            keep = keep * 2 // 3
         nodes = view.nodes
-        groups, chosen, boxes = [], "", count_boxes(nodes, [])
+        plans = [plan]
         marked = None if marked is None else {n for n in nodes if _source(n) in marked}
+    choices = [(plan, options) for plan in plans]
+    if edge_labels is None:
+        # Labels where the slide has room; a folded diagram may leave them out to fit (its
+        # boxes show the gradients), a diagram of every op keeps them: they are its lesson.
+        choices += [
+            (plan, replace(options, edge_labels=False)) for plan in plans if plan[0] or view.folded
+        ]
+    diagram = None
+    best = None
+    for plan, opts in choices if level == "auto" else choices[:1]:  # finest first
+        diagram = _build(view, nodes, plan, opts, marked)
+        if len(choices) == 1 or not can_render():
+            break
+        px = diagram.slide_text_px()
+        if px >= SLIDE_TEXT_PX:
+            break
+        if best is None or px > best[0]:
+            best = (px, plan, opts)
+    else:
+        if best is not None:
+            diagram = _build(view, nodes, best[1], best[2], marked)
+    assert diagram is not None
     # A network drawn by neurons is the readable default, not news; folding layers, samples
-    # or earlier nodes is said in a warning too (before the level's own note is added).
-    if level == "auto" and (view.folded or chosen == "layer"):
-        _warn_folded(view, chosen, boxes, budget)
-    view.folded += _level_note(chosen, groups)
-    builder = Builder(view, options, nodes, groups, highlight=marked)
+    # or earlier nodes is said in a warning too.
+    if level == "auto" and (view.folded or diagram.collapsed == "layer"):
+        _warn_folded(view, diagram.collapsed, diagram.box_count, budget)
+    return diagram
+
+
+def _build(
+    view: GraphView,
+    nodes: list[Any],
+    plan: tuple[list[Group], str, int],
+    options: Options,
+    marked: set[Any] | None,
+) -> Diagram:
+    groups, chosen, _ = plan
+    notes = view.folded + _level_note(chosen, groups)
+    if not options.edge_labels and options.rows:
+        notes = notes + ["edge labels left out to fit a slide: viz.draw(root, edge_labels=True)"]
+    builder = Builder(view, options, nodes, groups, highlight=marked, notes=notes)
     diagram = Diagram(
         builder.build(),
         collapsed=chosen,
         node_count=len(nodes),
-        folded=view.folded,
+        folded=notes,
         dpi=options.dpi,
     )
     diagram.box_count = builder.box_count
+    diagram.smallest_font = options.fontsize - 1 if options.edge_labels else options.fontsize
     return diagram
 
 
@@ -320,39 +371,42 @@ def count_boxes(nodes: list[Any], groups: Sequence[Group]) -> int:
     return boxes + (len(between) if len(between) <= MAX_LABELLED_BUNDLES else 0)
 
 
-def plan_collapse(
+def plan_levels(
     view: GraphView, nodes: list[Any], level: str, budget: int | None
-) -> tuple[list[Group], str, int]:
-    """The groups to fold, the level ("", "neuron" or "layer") and the number of boxes.
-
-    "auto" takes the finest level with at most ``READABLE`` boxes, else the finest within
-    ``budget``, else the coarsest there is.
-    """
+) -> list[tuple[list[Group], str, int]]:
+    """The levels of detail to try, finest first, each as (groups, level, boxes): within
+    ``budget``, and for "auto" only those that may be readable (at most ``READABLE`` boxes,
+    no column taller than ``TALLEST_COLUMN``) unless none is. Empty: nothing fits."""
     ops = count_boxes(nodes, [])
+    plain: tuple[list[Group], str, int] = ([], "", ops)
+    within = [] if budget is not None and ops > budget else [plain]
     if level == "none" or (level == "auto" and ops <= READABLE):
-        return [], "", ops
+        return within
     neurons = find_neurons(view, nodes)
     if not neurons:
-        return [], "", ops
+        return within
     layered = assign_layers(view, nodes, neurons)
     # A neuron's output is named as the model names the neuron ("L0.n1"), in every view.
     view.aliases = {out: g.title.removeprefix("neuron ") for g in neurons for out in g.outputs[:1]}
-    candidates: list[tuple[list[Group], str, int]] = [([], "", ops)]
-    candidates.append((neurons, "neuron", count_boxes(nodes, neurons)))
+    candidates = [plain, (neurons, "neuron", count_boxes(nodes, neurons))]
     if layered:
         layers = fold_layers(view, nodes, neurons)
         candidates.append((layers, "layer", count_boxes(nodes, layers)))
     if level == "neuron":
-        return candidates[1]
+        return [candidates[1]]
     if level == "layer":
-        return candidates[-1]
-    for choice in candidates:
-        if choice[2] <= READABLE and _column(choice[0]) <= TALLEST_COLUMN:
-            return choice
-    for choice in candidates:
-        if budget is None or choice[2] <= budget:
-            return choice
-    return candidates[-1]
+        return [candidates[-1]]
+    fitting = [c for c in candidates if budget is None or c[2] <= budget]
+    readable = [c for c in fitting if c[2] <= READABLE and _column(c[0]) <= TALLEST_COLUMN]
+    return readable + [c for c in fitting if c not in readable]
+
+
+def plan_collapse(
+    view: GraphView, nodes: list[Any], level: str, budget: int | None
+) -> tuple[list[Group], str, int]:
+    """The first level ``plan_levels`` would try (the op level if none is within budget)."""
+    plans = plan_levels(view, nodes, level, budget)
+    return plans[0] if plans else ([], "", count_boxes(nodes, []))
 
 
 def _column(groups: list[Group]) -> int:
@@ -393,8 +447,10 @@ class Builder:
         steps_legend: bool = False,
         legend_label: str | None = None,
         highlight: set[Any] | None = None,
+        notes: list[str] | None = None,
     ) -> None:
         self.view = view
+        self.notes = view.folded if notes is None else notes
         self.opt = options
         self.theme = style.THEMES[options.theme]
         self.nodes = nodes
@@ -696,7 +752,10 @@ class Builder:
         if len(group.outputs) == 1:
             out = group.outputs[0]
             if "data" in self.opt.rows:
-                rows.append(f"out {escape(self.fmt(out.data))}")
+                # A layer's one output is named as the neuron that computes it (L2.n0).
+                alias = view.aliases.get(out, "") if group.kind == "layer" else ""
+                named = f"{alias} = " if alias else ""
+                rows.append(f"out {escape(named)}{escape(self.fmt(out.data))}")
             if view.grads_shown and "grad" in self.opt.rows:
                 rows.append(f"grad {escape(self.fmt(view.grad(out)))}")
         else:
@@ -762,9 +821,9 @@ class Builder:
                 self.operand_edge(tail, head, edges[0][0], labelled=labelled)
             else:
                 self.bundle_edge(tail, head, [e for e, _, _ in edges])
-        if view.folded:
+        if self.notes:
             self.dot.attr(
-                label=escape("Folded: " + "; ".join(view.folded) + "."),
+                label=escape("Folded: " + "; ".join(self.notes) + "."),
                 labelloc="b",
                 labeljust="l",
             )

@@ -32,7 +32,6 @@ CLASS_COLORS = (style.BLUE, style.ORANGE, style.BLUISH_GREEN, style.REDDISH_PURP
 CLASS_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
-
 def _figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (6.0, 4.0)) -> Figure:
     # A Figure made directly (not through pyplot) is not kept alive by pyplot's registry,
     # and works under any backend, Agg included.
