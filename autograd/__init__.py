@@ -10,9 +10,13 @@ For example::
 
 from autograd.activations import ACTIVATIONS, Activation, get_activation, register_activation
 from autograd.anomaly import AnomalyError, detect_anomaly
+from autograd import dmath, engine
+from autograd import functional as functional
+from autograd.engine import grad
 from autograd.functional import log_softmax, logsumexp, softmax
 from autograd.gradcheck import GradcheckResult, gradcheck
 from autograd.graph import bump_version, gc_paused, is_grad_enabled, no_grad, topological_order
+from autograd.op import Op, op
 from autograd.tensor import Tensor
 from autograd.value import Edge, Step, Value, sum_of
 
@@ -26,7 +30,12 @@ __all__ = [
     "GradcheckResult",
     "Step",
     "Tensor",
+    "Op",
     "Value",
+    "dmath",
+    "engine",
+    "grad",
+    "op",
     "bump_version",
     "detect_anomaly",
     "gc_paused",

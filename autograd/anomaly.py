@@ -37,16 +37,12 @@ from typing import Any
 
 import numpy as np
 
-
-class _AnomalyMode:
-    """Module-level switch read once per backward: check every edge or not."""
-
-    enabled: bool = False
+from autograd.graph import modes
 
 
 def is_anomaly_enabled() -> bool:
-    """True inside ``detect_anomaly()``."""
-    return _AnomalyMode.enabled
+    """True inside ``detect_anomaly()`` (this thread's switch)."""
+    return modes.anomaly
 
 
 @contextmanager
@@ -54,14 +50,15 @@ def detect_anomaly(enabled: bool = True) -> Iterator[None]:
     """Inside this block, a backward that produces a nan or inf gradient raises AnomalyError.
 
     ``detect_anomaly(False)`` switches checking off inside an outer block. Nests and restores
-    the previous mode on exit, also after an exception. Works as a decorator too.
+    the previous mode on exit, also after an exception. Works as a decorator too. The mode
+    is this thread's own, as ``no_grad``.
     """
-    previous = _AnomalyMode.enabled
-    _AnomalyMode.enabled = bool(enabled)
+    previous = modes.anomaly
+    modes.anomaly = bool(enabled)
     try:
         yield
     finally:
-        _AnomalyMode.enabled = previous
+        modes.anomaly = previous
 
 
 class AnomalyError(RuntimeError):

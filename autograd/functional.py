@@ -15,22 +15,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from autograd import ieee
-from autograd.value import Operand, Value, _lift, _result
+from autograd.value import Operand, Value, _lift, logsumexp_op
 
 
 def logsumexp(values: Sequence[Operand]) -> Value:
-    """log(sum_i e**x_i), with d/dx_j = softmax(x)_j.  Finite for any finite logits."""
+    """log(sum_i e**x_i), with d/dx_j = softmax(x)_j.  Finite for any finite logits.
+
+    One node with an edge to every input (the op ``logsumexp`` in autograd/value.py).
+    """
     xs = tuple(_lift(v, "logsumexp") for v in values)
     if not xs:
         raise ValueError("logsumexp() needs at least one value")
-    m = max(x.data for x in xs)
-    if m in (ieee.INF, -ieee.INF):  # all -inf, or some +inf: the shift would give inf - inf
-        lse = m
-    else:
-        lse = m + ieee.log(sum(ieee.exp(x.data - m) for x in xs))
-    weights = [ieee.exp(x.data - lse) for x in xs]
-    return _result(lse, "logsumexp", xs, tuple((lambda w=w: w) for w in weights))
+    return logsumexp_op(*xs)
 
 
 def log_softmax(values: Sequence[Operand]) -> list[Value]:

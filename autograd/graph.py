@@ -10,6 +10,7 @@ The walk is an explicit stack, never recursion, so a chain of a million nodes is
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -30,11 +31,8 @@ def topological_order(root: Node) -> list[Any]:
     # Each stack entry is (node, iterator over its parents); a node is emitted once all of
     # its parents have been emitted.
     stack: list[tuple[Any, Iterator[Any]]] = [(root, iter(root.parents))]
-    # The stack's tuples would wake the cycle collector on a big graph (see gc_paused); its
-    # plain calls here cost less than the context manager on the small graphs of a batch.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # The stack's tuples would wake the cycle collector on a big graph (see gc_paused).
+    with gc_paused():
         while stack:
             node, parents = stack[-1]
             for parent in parents:
@@ -45,32 +43,55 @@ def topological_order(root: Node) -> list[Any]:
             else:
                 stack.pop()
                 order.append(node)
-    finally:
-        if collecting:
-            gc.enable()
     return order
+
+
+class _Modes(threading.local):
+    """This thread's switches (PyTorch keeps its grad mode per thread too): a thread that
+    predicts inside ``no_grad()`` never turns recording off for a thread that trains."""
+
+    grad_enabled: bool = True  # record parents and derivative rules (off inside no_grad)
+    anomaly: bool = False  # check every backward step (on inside detect_anomaly)
+    gc_pauses: int = 0  # how deep this thread is in gc_paused() blocks
+    building_rule: str = ""  # the op whose rule a create_graph backward is calling, if any
+
+
+modes = _Modes()
+_gc_lock = threading.Lock()
+_gc_pausing_threads = 0  # threads inside a gc_paused() block; the collector runs when 0
+_gc_was_enabled = True  # the collector's state when the first of them entered
 
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the duration of the block.
+    """Pause Python's cyclic garbage collector while this thread is inside the block.
 
-    Graphs built by gradflow have no reference cycles (local-gradient closures capture numbers
-    and parents, never their own node), so reference counting frees them and the cycle
-    collector has nothing to find in them. But it still runs, every few hundred allocations,
-    and walks every live object: building a 40,000-node graph triggers enough collections to
-    take most of a training step (micrograd spends about 80% of its step there). ``nn.fit``
-    pauses it for each batch and ``topological_order`` while it walks; wrap a hand-written
-    training step in it for the same speed-up. It resumes, and catches up on any real
-    cycles, when the block ends.
+    Graphs built by gradflow have no reference cycles (a node holds its operands and its op,
+    never itself), so reference counting frees them and the cycle collector has nothing to
+    find in them. But it still runs, every few hundred allocations, and walks every live
+    object: building a 40,000-node graph triggers collections that take a good part of a
+    training step. ``nn.fit`` pauses it for each batch; wrap a hand-written training step in
+    it for the same speed-up. It resumes, and catches up on any real cycles, when the last
+    thread inside a ``gc_paused()`` block leaves it (the collector is one per process, so the
+    pause is counted across threads rather than switched by each).
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
+    global _gc_pausing_threads, _gc_was_enabled
+    with _gc_lock:
+        if modes.gc_pauses == 0:
+            if _gc_pausing_threads == 0:
+                _gc_was_enabled = gc.isenabled()
+            _gc_pausing_threads += 1
+        modes.gc_pauses += 1
+        gc.disable()
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _gc_lock:
+            modes.gc_pauses -= 1
+            if modes.gc_pauses == 0:
+                _gc_pausing_threads -= 1
+                if _gc_pausing_threads == 0 and _gc_was_enabled:
+                    gc.enable()
 
 
 _clock = [0]  # the engine's clock: one tick per in-place change of a leaf (see bump_version)
@@ -92,15 +113,9 @@ def bump_version(*nodes: Any) -> None:
             bump_version(*node)
 
 
-class _GradMode:
-    """Module-level switch read by every op: record parents and local gradients or not."""
-
-    enabled: bool = True
-
-
 def is_grad_enabled() -> bool:
-    """True unless inside ``no_grad()``."""
-    return _GradMode.enabled
+    """True unless this thread is inside ``no_grad()``."""
+    return modes.grad_enabled
 
 
 @contextmanager
@@ -111,10 +126,12 @@ def no_grad() -> Iterator[None]:
 
         with no_grad():
             accuracy = evaluate(model)
+
+    The switch is this thread's own: another thread keeps recording.
     """
-    previous = _GradMode.enabled
-    _GradMode.enabled = False
+    previous = modes.grad_enabled
+    modes.grad_enabled = False
     try:
         yield
     finally:
-        _GradMode.enabled = previous
+        modes.grad_enabled = previous

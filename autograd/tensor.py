@@ -1,52 +1,51 @@
 """The tensor engine: a ``Tensor`` is a NumPy array in a computation graph.
 
-It is the scalar ``Value`` engine with arrays in place of floats. Every operation follows the
-same pattern, in one short block: compute the output, then state, right beside it and per
-operand, how the gradient flows back. For a scalar that was a local derivative; for an array
-the Jacobian would be huge (n x n for an elementwise op), so instead each operand gets a
-vector-Jacobian product (VJP): a closure ``lambda g: ...`` that maps the upstream gradient
-``g = d(root)/d(out)`` (shaped like the output) to the downstream gradient
-``d(root)/d(operand)`` (shaped like the operand). For example::
+It is the scalar ``Value`` engine with arrays in place of floats, and its ops are declared the
+same way (``autograd.op``): the forward on arrays and, right beside it, how the gradient flows
+back to each operand. For a scalar that was a local derivative; for an array the Jacobian
+would be huge (n x n for an elementwise op), so the rule is a vector-Jacobian product (VJP):
+``vjp(g, *inputs, out)`` maps the upstream gradient ``g = d(root)/d(out)`` (shaped like the
+output) to the downstream gradient ``d(root)/d(input)`` for each input. For example::
 
-    def __mul__(self, other):
-        a, b = self.data, other.data
-        # d(a * b)/da = b,  d(a * b)/db = a   (elementwise)
-        return _result(a * b, "*", (self, other),
-                       (lambda g: _unbroadcast(g * b, a.shape),
-                        lambda g: _unbroadcast(g * a, b.shape)))
+    @op(name="*", vjp=lambda g, a, b, out: (g * b, g * a))   # elementwise
+    def mul(a, b):
+        return a * b
 
 Broadcasting: NumPy stretches a size-1 (or missing) axis of an operand to match the other
 operand. The stretched operand was used once per copy, so its gradient is the *sum* of the
-copies' gradients: ``_unbroadcast`` sums g over the stretched axes, back to the operand's shape.
+copies' gradients. A rule may return g's shape for such an operand: the backward driver
+(``autograd.engine``) sums it back to the operand's shape, in one place for every op.
 
 Like ``Value``:
 - ``parents`` is a tuple in call order, so ``x * x`` has two edges and both add to ``x.grad``;
-- the closures capture arrays and shapes, never the output Tensor, so a graph has no reference
-  cycles and is freed by reference counting the moment its root is dropped;
-- ``backward()`` walks the graph with ``autograd.graph.topological_order``: no recursion.
+- a node holds its operands, never itself, so a graph has no reference cycles and is freed by
+  reference counting the moment its root is dropped;
+- ``backward()`` is the shared driver: no recursion, gradients kept by the pass.
 
 Unlike ``Value``, only tensors that require a gradient take part: a node requires grad when one
-of its parents does, an op on constants records no graph, and backward never computes a
-gradient for an operand that does not need one (an input batch, a target, a constant).
+of its parents does, an op on constants records no graph, and backward never passes a
+gradient to an operand that does not need one (an input batch, a target, a constant). A rule
+may return a function of no arguments for an expensive gradient (``g @ b.T``): it is called
+only when that operand needs one.
 
 Floating-point edge cases follow IEEE 754 as in the scalar engine (log(0) = -inf, 1/0 = inf,
-(-8) ** 0.5 = nan), without NumPy's RuntimeWarnings.
+(-8) ** 0.5 = nan), without NumPy's RuntimeWarnings; a zero local derivative passes 0 even
+under an inf upstream (``np.where``, PyTorch's select semantics).
 """
 
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Union
 
 import numpy as np
 
-from autograd import anomaly
-from autograd.anomaly import _AnomalyMode
-from autograd.graph import _GradMode, topological_order
-from autograd.value import Edge, Step
+from autograd import engine
+from autograd.graph import _clock, bump_version, modes
+from autograd.op import ENGINES, Op, op
+from autograd.value import Step
 
-VJP = Callable[[np.ndarray], np.ndarray]
 Operand = Union["Tensor", np.ndarray, float, int, Sequence[Any]]
 
 # NumPy warns (RuntimeWarning) where IEEE 754 just gives inf or nan: the scalar engine does
@@ -56,20 +55,312 @@ Operand = Union["Tensor", np.ndarray, float, int, Sequence[Any]]
 _quiet = np.errstate
 
 
-def _unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum the gradient of a broadcast operand back to the operand's own ``shape``.
+def _ieee(f: Any) -> Any:
+    """Run a forward under IEEE rules: inf and nan, no RuntimeWarning."""
 
-    If ``a`` of shape (3,) was broadcast to (2, 3), each a[j] was used twice, once per row:
-    d(root)/d(a[j]) = g[0, j] + g[1, j]. In general: sum over the leading axes that broadcasting
-    added, and over the axes where the operand had size 1. Every op uses this one helper.
+    def forward(*args: Any, **params: Any) -> Any:
+        with _quiet(all="ignore"):
+            return f(*args, **params)
+
+    forward.__name__ = f.__name__
+    forward.__doc__ = f.__doc__
+    return forward
+
+
+# ============================================================================ the ops
+# Each op: the forward on arrays, and its VJP as a function of g, the inputs and the output.
+
+
+@op(name="+", vjp=lambda g, a, b, out: (g, g))  # d(a + b)/da = 1,  d(a + b)/db = 1
+@_ieee
+def add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a + b
+
+
+@op(name="-", vjp=lambda g, a, b, out: (g, -g))  # d(a - b)/da = 1,  d(a - b)/db = -1
+@_ieee
+def sub(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a - b
+
+
+@op(name="*", vjp=lambda g, a, b, out: (g * b, g * a))  # d(a * b)/da = b,  d/db = a
+@_ieee
+def mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a * b
+
+
+# d(a / b)/da = 1 / b,  d(a / b)/db = -a / b**2, computed as -(a / b) / b so that b**2 cannot
+# overflow (b = 1e200) or underflow (b = 1e-200) where the quotient is fine
+@op(name="/", vjp=lambda g, a, b, out: (g / b, -g * (out / b)))
+@_ieee
+def div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a / b
+
+
+@op(name="neg", vjp=lambda g, a, out: (-g,))  # d(-a)/da = -1
+def neg(a: np.ndarray) -> np.ndarray:
+    return -a
+
+
+def _power_const_vjp(g: Any, x: Any, out: Any, k: float) -> tuple[Any]:
+    # d(x**k)/dx = k x**(k - 1);  x**0 is constant, so its gradient is 0 even under inf
+    if k == 0.0:
+        return (g * 0.0 if not isinstance(g, np.ndarray) else np.zeros_like(g),)
+    with _quiet(all="ignore"):
+        return (g * (k * x ** (k - 1.0)),)
+
+
+@op(name="**{k:g}", vjp=_power_const_vjp)
+@_ieee
+def power_const(x: np.ndarray, *, k: float) -> np.ndarray:
+    """x ** k for a number k: the exponent is part of the op ("**2"), not an operand."""
+    return x**k
+
+
+def _power_vjp(g: np.ndarray, x: np.ndarray, y: np.ndarray, out: np.ndarray) -> tuple:
+    # d/dx x**y = y * x**(y - 1)   (0 where y = 0, as in PyTorch: no 0 * inf at x = 0)
+    # d/dy x**y = x**y * log(x)    (0 where x = 0 and y >= 0, as in PyTorch)
+    with _quiet(all="ignore"):
+        d_base = np.where(y == 0.0, 0.0, g * (y * np.power(x, y - 1.0)))
+        d_exponent = np.where((x == 0.0) & (y >= 0.0), 0.0, g * (out * np.log(x)))
+    return d_base, d_exponent
+
+
+@op(name="**", vjp=_power_vjp)
+@_ieee
+def power(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.power(x, y)
+
+
+def _matmul_vjp(g: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> tuple:
+    """For C = A @ B:  dC/dA: g @ B.T,  dC/dB: A.T @ g  (B.T swaps the last two axes).
+
+    A 1-D ``a`` (m,) is the matrix (1, m); a 1-D ``b`` (m,) is (m, 1): g gets the matching
+    axes back, the 2-D rule applies (batched over leading axes), and the driver sums any
+    broadcast stack axes back. Each is computed only if that operand needs a gradient.
     """
-    if g.shape == shape:
-        return g  # the common case: no broadcasting happened
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
-    )
-    return g.sum(axis=axes, keepdims=True).reshape(shape)
+    if a.ndim == 2 and b.ndim == 2:  # the common case, spelled out
+        return (lambda: g @ b.T), (lambda: a.T @ g)
+    a2 = a[np.newaxis, :] if a.ndim == 1 else a
+    b2 = b[:, np.newaxis] if b.ndim == 1 else b
+    g2 = g.reshape(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1]))
+
+    def d_a() -> np.ndarray:
+        ga = engine.unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape)
+        return ga.reshape(a.shape)
+
+    def d_b() -> np.ndarray:
+        gb = engine.unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape)
+        return gb.reshape(b.shape)
+
+    return d_a, d_b
+
+
+@op(name="@", vjp=_matmul_vjp)
+@_ieee
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a @ b
+
+
+def _kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
+    """The shape of a reduction over ``axis`` with keepdims=True: reduced axes become 1."""
+    if axis is None or not shape:
+        return (1,) * len(shape)
+    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _spread(g: np.ndarray, shape: tuple[int, ...], axis: Any) -> np.ndarray:
+    """g copied to every position of ``shape`` that was reduced into it."""
+    return np.broadcast_to(np.reshape(g, _kept_shape(shape, axis)), shape)
+
+
+@op(name="sum", vjp=lambda g, x, out, axis, keepdims: (_spread(g, x.shape, axis),))
+@_ieee
+def sum_(x: np.ndarray, *, axis: Any, keepdims: bool) -> np.ndarray:
+    """d/dx_i sum(x) = 1 for every i summed: backward copies g to every position."""
+    return x.sum(axis=axis, keepdims=keepdims)
+
+
+def _mean_vjp(g: np.ndarray, x: np.ndarray, out: np.ndarray, axis: Any, keepdims: bool) -> tuple:
+    n = x.size // max(out.size, 1) if x.size else 0
+    return (_spread(g / x.dtype.type(n), x.shape, axis),)  # d/dx_i mean(x) = 1 / n
+
+
+@op(name="mean", vjp=_mean_vjp)
+@_ieee
+def mean(x: np.ndarray, *, axis: Any, keepdims: bool) -> np.ndarray:
+    total = x.sum(axis=axis, keepdims=keepdims)
+    n = x.size // total.size if total.size else 0
+    return total / x.dtype.type(n)  # n in x's dtype: float32 stays float32 on every NumPy
+
+
+def _winners_vjp(g: np.ndarray, x: np.ndarray, out: np.ndarray, axis: Any, keepdims: bool):
+    """g goes to the elements equal to the result; a tie between k splits it, 1/k to each
+    (PyTorch's rule for amax/amin)."""
+    kept = _kept_shape(x.shape, axis)
+    winners = x == np.reshape(out, kept)
+    count = winners.sum(axis=axis, keepdims=True, dtype=x.dtype)
+    return (np.where(winners, np.reshape(g, kept) / count, 0.0),)
+
+
+@op(name="max", vjp=_winners_vjp)
+def max_(x: np.ndarray, *, axis: Any, keepdims: bool) -> np.ndarray:
+    return x.max(axis=axis, keepdims=keepdims)
+
+
+@op(name="min", vjp=_winners_vjp)
+def min_(x: np.ndarray, *, axis: Any, keepdims: bool) -> np.ndarray:
+    return x.min(axis=axis, keepdims=keepdims)
+
+
+@op(vjp=lambda g, x, out, shape: (g.reshape(x.shape),))  # each value keeps its gradient
+def reshape(x: np.ndarray, *, shape: tuple[int, ...]) -> np.ndarray:
+    return x.reshape(shape)
+
+
+def _transpose_vjp(g: np.ndarray, x: np.ndarray, out: np.ndarray, axes: Any) -> tuple:
+    if axes is None:
+        return (g.transpose(),)
+    inverse = tuple(np.argsort([a % x.ndim for a in axes]))  # the inverse permutation
+    return (g.transpose(inverse),)
+
+
+@op(vjp=_transpose_vjp)
+def transpose(x: np.ndarray, *, axes: Any) -> np.ndarray:
+    return x.transpose() if axes is None else x.transpose(axes)
+
+
+def _is_basic(index: Any) -> bool:
+    """True for an index of ints, slices, None and ``...`` (and boolean masks): these never
+    pick an element twice, so backward may assign instead of add."""
+    parts = index if isinstance(index, tuple) else (index,)
+    for part in parts:
+        if part is None or part is Ellipsis or isinstance(part, (slice, numbers.Integral)):
+            continue
+        if isinstance(part, np.ndarray) and part.dtype == bool:
+            continue
+        return False
+    return True
+
+
+def _index_vjp(g: np.ndarray, x: np.ndarray, out: np.ndarray, index: Any) -> tuple:
+    # g goes back where the elements came from, zeros elsewhere; an element picked several
+    # times (x[[0, 0]]) adds its gradients, by np.add.at (a plain += would keep only one)
+    full = np.zeros(x.shape, dtype=g.dtype)
+    if _is_basic(index):
+        full[index] = g
+    else:
+        np.add.at(full, index, g)
+    return (full,)
+
+
+@op(name="index", vjp=_index_vjp)
+def index_op(x: np.ndarray, *, index: Any) -> np.ndarray:
+    return x[index]
+
+
+@op(vjp=lambda g, x, out: (g * out,))  # d/dx e**x = e**x
+@_ieee
+def exp(x: np.ndarray) -> np.ndarray:
+    return np.exp(x)
+
+
+@op(vjp=lambda g, x, out: (g / x,))  # d/dx log(x) = 1 / x
+@_ieee
+def log(x: np.ndarray) -> np.ndarray:
+    return np.log(x)
+
+
+@op(vjp=lambda g, x, out: (g / (2.0 * out),))  # d/dx sqrt(x) = 1 / (2 sqrt(x))
+@_ieee
+def sqrt(x: np.ndarray) -> np.ndarray:
+    return np.sqrt(x)
+
+
+@op(vjp=lambda g, x, out: (g * (1.0 - out * out),))  # d/dx tanh(x) = 1 - tanh(x)**2
+def tanh(x: np.ndarray) -> np.ndarray:
+    return np.tanh(x)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """e**min(x, 0) / (1 + e**-|x|): for x >= 0 that is 1 / (1 + e**-x), for x < 0 the equal
+    e**x / (1 + e**x). No exponent is positive, so nothing overflows, and tiny values like
+    sigmoid(-40) = 4.2e-18 stay exact (no 1 - 0.99999... cancellation)."""
+    return np.exp(np.minimum(x, 0.0)) / (1.0 + np.exp(-np.abs(x)))
+
+
+@op(vjp=lambda g, x, out: (g * (out * (1.0 - out)),))  # d/dx sigmoid(x) = s * (1 - s)
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return _sigmoid(x)
+
+
+@op(vjp=lambda g, x, out: (g * _sigmoid(x),))  # d/dx log(1 + e**x) = sigmoid(x)
+def softplus(x: np.ndarray) -> np.ndarray:
+    """max(x, 0) + log(1 + e**-|x|): the exponent is never positive, and log1p keeps
+    e**-|x| below 1e-16 instead of rounding 1 + e**-|x| to 1."""
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+# d/dx |x| = sign(x), with abs'(0) = 0 and abs'(nan) = 0 as in PyTorch
+@op(name="abs", vjp=lambda g, x, out: (np.where(x > 0, g, np.where(x < 0, -g, 0.0)),))
+def absolute(x: np.ndarray) -> np.ndarray:
+    return np.abs(x)
+
+
+# d/dx max(0, x) = 1 for x > 0, else 0 (relu'(0) = 0); nan passes its gradient, as PyTorch
+@op(vjp=lambda g, x, out: (np.where(x <= 0.0, 0.0, g),))
+def relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0.0)
+
+
+@op(vjp=lambda g, x, out, slope: (np.where(x > 0.0, g, slope * g),))  # 1 for x > 0, else slope
+def leaky_relu(x: np.ndarray, *, slope: float) -> np.ndarray:
+    return np.where(x > 0.0, x, slope * x)
+
+
+def _shift(x: np.ndarray, axis: int) -> np.ndarray:
+    """max(x) along axis, or 0 where that is inf (shifting by it would give inf - inf)."""
+    m = x.max(axis=axis, keepdims=True)
+    return m if np.isfinite(m).all() else np.where(np.isfinite(m), m, 0.0)
+
+
+# d/dx_j log_softmax(x)_i = [i = j] - softmax(x)_j, so the VJP is g - softmax(x) * sum_i g_i
+@op(vjp=lambda g, x, out, axis: (g - np.exp(out) * g.sum(axis=axis, keepdims=True),))
+@_ieee
+def log_softmax(x: np.ndarray, *, axis: int) -> np.ndarray:
+    """x_i - logsumexp(x) along ``axis``, with logsumexp(x) = m + log(sum_j e**(x_j - m)),
+    m = max(x): every exponent is <= 0, nothing overflows, and the log never sees 0."""
+    shifted = x - _shift(x, axis)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+# d/dx_j softmax(x)_i = s_i ([i = j] - s_j), so the VJP is s * (g - sum_i g_i s_i)
+@op(vjp=lambda g, x, out, axis: (out * (g - (g * out).sum(axis=axis, keepdims=True)),))
+@_ieee
+def softmax(x: np.ndarray, *, axis: int) -> np.ndarray:
+    e = np.exp(x - _shift(x, axis))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _linear_vjp(g: np.ndarray, x: np.ndarray, w: np.ndarray, *bias_out: np.ndarray) -> tuple:
+    """dy/dx: g @ weight;  dy/dweight: g.T @ x (summed over every leading axis of x);
+    dy/dbias: the sum of g over every leading axis."""
+    nout, nin = w.shape
+    g2 = g if g.ndim == 2 else g.reshape(-1, nout)
+    grads = [lambda: g @ w, lambda: g2.T @ (x if x.ndim == 2 else x.reshape(-1, nin))]
+    if len(bias_out) == 2:
+        grads.append(lambda: g2.sum(axis=0))
+    return tuple(grads)
+
+
+@op(name="linear", vjp=_linear_vjp)
+@_ieee
+def linear_op(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    out = x @ w.T
+    if b is not None:
+        out += b
+    return out
 
 
 def _as_array(data: object) -> np.ndarray:
@@ -100,7 +391,36 @@ def _as_array(data: object) -> np.ndarray:
     )
 
 
-def _lift(other: object, like: Tensor, op: str) -> Tensor:
+# ============================================================================ nodes
+
+
+def _node(data: Any, op: Op, parents: tuple[Tensor, ...]) -> Tensor:
+    """The output node of an op: it records its op and parents only if one parent requires
+    grad and this thread is not inside ``no_grad()``; otherwise it is a leaf."""
+    out = _new_tensor(Tensor)
+    out._data = data if type(data) is np.ndarray else np.asarray(data)
+    out.grad = None
+    out.label = ""
+    out.role = ""
+    if modes.grad_enabled:
+        for p in parents:
+            if p.requires_grad:
+                out.requires_grad = True
+                out._op = op
+                out.parents = parents
+                out._time = _clock[0]  # when it was made, to catch operands changed since
+                return out
+    out.requires_grad = False
+    out._op = None
+    out.parents = ()
+    out._time = 0
+    return out
+
+
+_new_tensor = object.__new__
+
+
+def _lift(other: object, like: Tensor | None, op: str) -> Tensor:
     """``other`` as a Tensor operand: a constant leaf (role "const") unless it is one already.
 
     A plain number takes the dtype of the Tensor it meets, so that float32 stays float32.
@@ -108,8 +428,11 @@ def _lift(other: object, like: Tensor, op: str) -> Tensor:
     if isinstance(other, Tensor):
         return other
     if isinstance(other, numbers.Real) and not isinstance(other, np.ndarray):
-        data = np.asarray(other, dtype=like.data.dtype)
-    elif isinstance(other, (np.ndarray, list, tuple)):
+        if isinstance(other, numbers.Integral) and not -(2**1023) < other < 2**1023:
+            other = float("inf") if other > 0 else float("-inf")  # 10**400: IEEE's inf
+        dtype = np.float64 if like is None else like._data.dtype
+        data = np.asarray(other, dtype=dtype)
+    elif isinstance(other, (np.ndarray, list, tuple, np.generic)):
         data = _as_array(other)
     else:
         raise TypeError(
@@ -120,85 +443,33 @@ def _lift(other: object, like: Tensor, op: str) -> Tensor:
     return const
 
 
-def _result(data: Any, op: str, parents: tuple[Tensor, ...], vjps: tuple[VJP, ...]) -> Tensor:
-    """Make the output node of an op.
-
-    It records its parents and VJPs only if one parent requires grad and we are not inside
-    ``no_grad()``; otherwise it is a leaf that needs no gradient.
-    """
-    out = Tensor.__new__(Tensor)
-    out.data = data if type(data) is np.ndarray else np.asarray(data)
-    out.grad = None
-    out.label = ""
-    out.role = ""
-    out._g = None
-    out._g_owned = False
-    out._version = 0
-    if _GradMode.enabled:
-        for p in parents:
-            if p.requires_grad:
-                out.requires_grad = True
-                out.op = op
-                out.parents = parents
-                out._vjps = vjps
-                return out
-    out.requires_grad = False
-    out.op = ""
-    out.parents = ()
-    out._vjps = ()
-    return out
+def _apply(op: Op, inputs: tuple[Any, ...]) -> Tensor:
+    """Apply any op (a learner's too) to Tensors (and numbers or arrays): the tensor entry."""
+    if op.vjp is None:
+        raise TypeError(f"op {op.name!r} has only a scalar rule (local=); give it Values")
+    like = next(x for x in inputs if isinstance(x, Tensor)) if inputs else None
+    xs = tuple(_lift(x, like, op.name) for x in inputs)
+    return _node(_forward(op, xs), op, xs)
 
 
-def _apply(op: str, f: Callable[[Any, Any], Any], a: np.ndarray, b: np.ndarray) -> Any:
-    """f(a, b) under IEEE rules (no warnings); shapes that do not fit name both shapes."""
+def _forward(op: Op, xs: tuple[Tensor, ...]) -> Any:
+    """op's forward on the operands' arrays; shapes that do not fit name them."""
     try:
-        with _quiet(all="ignore"):
-            return f(a, b)
+        return op.forward(*[x._data for x in xs])
     except ValueError as e:
-        raise ValueError(
-            f"{op}: operands of shapes {a.shape} and {b.shape} do not fit ({e})"
-        ) from None
+        shapes = " and ".join(str(x._data.shape) for x in xs)
+        raise ValueError(f"{op.name}: operands of shapes {shapes} do not fit ({e})") from None
 
 
-def _kept_shape(shape: tuple[int, ...], axis: int | tuple[int, ...] | None) -> tuple[int, ...]:
-    """The shape of a reduction over ``axis`` with keepdims=True: reduced axes become 1."""
-    if axis is None:
-        return (1,) * len(shape)
-    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+def _binary(op: Op, a: Tensor, b: Any, symbol: str) -> Tensor:
+    if type(b) is not Tensor:
+        b = _lift(b, a, symbol)
+    pair = (a, b)
+    return _node(_forward(op, pair), op, pair)
 
 
-def _spread(
-    g: np.ndarray, shape: tuple[int, ...], axis: int | tuple[int, ...] | None
-) -> np.ndarray:
-    """A fresh array of ``shape`` holding g at every position that was reduced into it."""
-    full = np.empty(shape, dtype=g.dtype)
-    full[...] = g.reshape(_kept_shape(shape, axis))
-    return full
-
-
-def _to_the_winners(x: np.ndarray, out: np.ndarray, axis: Any) -> VJP:
-    """The VJP of max or min over ``axis``: g goes to the elements equal to the result.
-
-    A tie between k elements splits it evenly, 1/k to each (PyTorch's rule for amax/amin).
-    """
-
-    def vjp(g: np.ndarray) -> np.ndarray:
-        kept = _kept_shape(x.shape, axis)
-        winners = x == np.reshape(out, kept)
-        count = winners.sum(axis=axis, keepdims=True, dtype=x.dtype)
-        return winners * (g.reshape(kept) / count)
-
-    return vjp
-
-
-def _has_int_array(index: Any) -> bool:
-    """True if an index contains an integer array or list (which may repeat positions)."""
-    parts = index if isinstance(index, tuple) else (index,)
-    for part in parts:
-        if isinstance(part, (list, np.ndarray)) and np.asarray(part).dtype.kind in "iu":
-            return True
-    return False
+def _unary(op: Op, x: Tensor) -> Tensor:
+    return _node(op.forward(x._data), op, (x,))
 
 
 class Tensor:
@@ -214,18 +485,17 @@ class Tensor:
         role: what a leaf is, for diagrams: "param", "input", "const" or "".
     """
 
+    # _data: the array behind ``data``; _op: the Op that made it (None for a leaf); _time:
+    # the engine's clock when it was made or last changed in place, to catch stale graphs.
     __slots__ = (
-        "data",
+        "_data",
         "grad",
         "requires_grad",
         "label",
-        "op",
         "parents",
         "role",
-        "_vjps",
-        "_g",
-        "_g_owned",
-        "_version",
+        "_op",
+        "_time",
         "__weakref__",
     )
     __array_ufunc__ = None  # make NumPy arrays and scalars defer to our reflected operators
@@ -233,35 +503,60 @@ class Tensor:
     def __init__(
         self, data: Any, requires_grad: bool = False, label: str = "", role: str = ""
     ) -> None:
-        self.data: np.ndarray = _as_array(data)
+        if not isinstance(label, str):
+            raise TypeError(f"Tensor label must be a string, not {type(label).__name__}")
+        if not isinstance(role, str):
+            raise TypeError(f"Tensor role must be a string, not {type(role).__name__}")
+        self._data: np.ndarray = _as_array(data)
         self.grad: np.ndarray | None = None
         self.requires_grad: bool = bool(requires_grad)
         self.label: str = label
-        self.op: str = ""
         self.parents: tuple[Tensor, ...] = ()
         self.role: str = role
-        self._vjps: tuple[VJP, ...] = ()
-        self._g: np.ndarray | None = None  # this backward pass's gradient, before it joins .grad
-        self._version: int = 0
-        self._g_owned: bool = False  # whether _g is an array no other tensor refers to
+        self._op: Op | None = None
+        self._time: int = 0
+
+    @property
+    def data(self) -> np.ndarray:
+        """The values (an ndarray). Assigning to it, ``t.data = ...`` or ``t.data -= ...``,
+        counts as an in-place change: a graph recorded before it can no longer backward."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = _as_array(value)
+        bump_version(self)
+
+    @property
+    def op(self) -> str:
+        """The operation that produced this tensor ("" for a leaf)."""
+        return "" if self._op is None else self._op.name
+
+    @property
+    def _version(self) -> int:
+        return self._time
+
+    @_version.setter
+    def _version(self, t: int) -> None:
+        self._time = t
 
     # ----------------------------------------------------------------- array facts
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def T(self) -> Tensor:
@@ -269,15 +564,15 @@ class Tensor:
         return self.transpose()
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d Tensor")
-        return len(self.data)
+        return len(self._data)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, precision=4, separator=", ", prefix="Tensor(")
+        body = np.array2string(self._data, precision=4, separator=", ", prefix="Tensor(")
         extras = ""
-        if self.data.dtype != np.float64:
-            extras += f", dtype={self.data.dtype}"
+        if self._data.dtype != np.float64:
+            extras += f", dtype={self._data.dtype}"
         if self.requires_grad:
             extras += ", requires_grad=True"
         if self.op:
@@ -292,156 +587,84 @@ class Tensor:
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         """``np.asarray(t)`` gives the data (plotting, printing); it is not part of the graph."""
-        return np.array(self.data, dtype=dtype, copy=copy)
+        return np.array(self._data, dtype=dtype, copy=copy)
 
     def numpy(self) -> np.ndarray:
         """The data array itself (shared, not copied, as in PyTorch)."""
-        return self.data
+        return self._data
 
     def item(self) -> float:
         """The one number of a one-element tensor, as a Python float."""
-        if self.data.size != 1:
-            raise ValueError(f"item() needs a one-element tensor, got shape {self.data.shape}")
-        return float(self.data.reshape(-1)[0])
+        if self._data.size != 1:
+            raise ValueError(f"item() needs a one-element tensor, got shape {self._data.shape}")
+        return float(self._data.reshape(-1)[0])
 
     def __float__(self) -> float:
         return self.item()
 
     def detach(self) -> Tensor:
         """A leaf with the same data (shared) and no graph: gradients stop here."""
-        return Tensor(self.data, label=self.label)
+        return Tensor(self._data, label=self.label)
+
 
     # ----------------------------------------------------------------- arithmetic
 
     def __add__(self, other: Operand) -> Tensor:
-        other = _lift(other, self, "+")
-        a, b = self.data, other.data
-        out = _apply("+", np.add, a, b)
-        # d(a + b)/da = 1,  d(a + b)/db = 1
-        return _result(out, "+", (self, other), (
-            lambda g: _unbroadcast(g, a.shape),
-            lambda g: _unbroadcast(g, b.shape),
-        ))  # fmt: skip
+        return _binary(add, self, other, "+")
 
     def __sub__(self, other: Operand) -> Tensor:
-        other = _lift(other, self, "-")
-        a, b = self.data, other.data
-        out = _apply("-", np.subtract, a, b)
-        # d(a - b)/da = 1,  d(a - b)/db = -1
-        return _result(out, "-", (self, other), (
-            lambda g: _unbroadcast(g, a.shape),
-            lambda g: _unbroadcast(-g, b.shape),
-        ))  # fmt: skip
+        return _binary(sub, self, other, "-")
 
     def __mul__(self, other: Operand) -> Tensor:
-        other = _lift(other, self, "*")
-        a, b = self.data, other.data
-        out = _apply("*", np.multiply, a, b)
-        # d(a * b)/da = b,  d(a * b)/db = a   (elementwise)
-        return _result(out, "*", (self, other), (
-            lambda g: _unbroadcast(g * b, a.shape),
-            lambda g: _unbroadcast(g * a, b.shape),
-        ))  # fmt: skip
+        return _binary(mul, self, other, "*")
 
     def __truediv__(self, other: Operand) -> Tensor:
-        other = _lift(other, self, "/")
-        a, b = self.data, other.data
-        out = _apply("/", np.divide, a, b)
-        # d(a / b)/da = 1 / b,  d(a / b)/db = -a / b**2, computed as -(a / b) / b so that b**2
-        # cannot overflow (b = 1e200) or underflow (b = 1e-200) where the quotient is fine
-        return _result(out, "/", (self, other), (
-            lambda g: _unbroadcast(g / b, a.shape),
-            lambda g: _unbroadcast(-g * out / b, b.shape),
-        ))  # fmt: skip
+        return _binary(div, self, other, "/")
 
     def __pow__(self, other: Operand) -> Tensor:
         """x ** k for a number k (one operand, op "**k"), or x ** y for a Tensor y (two).
 
-        d/dx x**y = y * x**(y - 1)   (0 where y = 0, as in PyTorch: no 0 * inf at x = 0)
-        d/dy x**y = x**y * log(x)    (0 where x = 0 and y >= 0, as in PyTorch)
-        Domain edges follow IEEE: 0 ** -1 = inf, (-8) ** 0.5 = nan.
+        d/dx x**y = y * x**(y - 1);  d/dy x**y = x**y * log(x).  Never complex: nan instead.
         """
-        x = self.data
         if isinstance(other, numbers.Real) and not isinstance(other, np.ndarray):
-            k = float(other)
-            with _quiet(all="ignore"):
-                out = x**k
-
-            def d_power(g: np.ndarray) -> np.ndarray:  # d(x**k)/dx = k x**(k - 1)
-                return np.zeros_like(g) if k == 0.0 else g * (k * x ** (k - 1.0))
-
-            return _result(out, f"**{k:g}", (self,), (d_power,))
-
-        other = _lift(other, self, "**")
-        y = other.data
-        out = _apply("**", np.power, x, y)
-
-        def d_base(g: np.ndarray) -> np.ndarray:
-            local = np.where(y == 0.0, 0.0, y * np.power(x, y - 1.0))
-            return _unbroadcast(g * local, x.shape)
-
-        def d_exponent(g: np.ndarray) -> np.ndarray:
-            local = np.where((x == 0.0) & (y >= 0.0), 0.0, out * np.log(x))
-            return _unbroadcast(g * local, y.shape)
-
-        return _result(out, "**", (self, other), (d_base, d_exponent))
+            k = float(_lift(other, self, "**")._data)
+            return _unary(power_const.bind(k=k), self)
+        return _binary(power, self, other, "**")
 
     def __matmul__(self, other: Operand) -> Tensor:
-        """Matrix product with NumPy's rules: 1-D, 2-D, and stacks of matrices (..., n, m).
-
-        For C = A @ B:  dC/dA: g @ B.T,  dC/dB: A.T @ g  (B.T swaps the last two axes). A 1-D
-        operand is a row (on the left) or a column (on the right) that is dropped again; a
-        stack axis that was broadcast is summed back.
-        """
-        other = _lift(other, self, "@")
-        a, b = self.data, other.data
-        out = _apply("@", np.matmul, a, b)
-        if a.ndim == 2 and b.ndim == 2:  # the common case, spelled out
-            return _result(out, "@", (self, other), (lambda g: g @ b.T, lambda g: a.T @ g))
-        return _result(out, "@", (self, other), _matmul_vjps(a, b))
+        """Matrix product with NumPy's rules: 1-D, 2-D, and stacks of matrices (..., n, m)."""
+        return _binary(matmul, self, other, "@")
 
     def __neg__(self) -> Tensor:
-        # d(-a)/da = -1
-        return _result(-self.data, "neg", (self,), (np.negative,))
+        return _unary(neg, self)
 
     def __radd__(self, other: Operand) -> Tensor:
-        return _lift(other, self, "+") + self
+        return _binary(add, _lift(other, self, "+"), self, "+")
 
     def __rsub__(self, other: Operand) -> Tensor:
-        return _lift(other, self, "-") - self
+        return _binary(sub, _lift(other, self, "-"), self, "-")
 
     def __rmul__(self, other: Operand) -> Tensor:
-        return _lift(other, self, "*") * self
+        return _binary(mul, _lift(other, self, "*"), self, "*")
 
     def __rtruediv__(self, other: Operand) -> Tensor:
-        return _lift(other, self, "/") / self
+        return _binary(div, _lift(other, self, "/"), self, "/")
 
     def __rpow__(self, other: Operand) -> Tensor:
-        return _lift(other, self, "**") ** self
+        return _binary(power, _lift(other, self, "**"), self, "**")
 
     def __rmatmul__(self, other: Operand) -> Tensor:
-        return _lift(other, self, "@") @ self
+        return _binary(matmul, _lift(other, self, "@"), self, "@")
 
     # ----------------------------------------------------------------- reductions
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (all axes if None);  d/dx_i sum(x) = 1 for every i summed.
-
-        Backward copies g to every position that was summed into it.
-        """
-        x = self.data
-        with _quiet(all="ignore"):
-            out = x.sum(axis=axis, keepdims=keepdims)
-        return _result(out, "sum", (self,), (lambda g: _spread(g, x.shape, axis),))
+        """Sum over ``axis`` (all axes if None);  d/dx_i sum(x) = 1 for every i summed."""
+        return _unary(sum_.bind(axis=_axis(axis), keepdims=bool(keepdims)), self)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis`` (all axes if None);  d/dx_i mean(x) = 1 / n, n the count averaged."""
-        x = self.data
-        with _quiet(all="ignore"):
-            total = x.sum(axis=axis, keepdims=keepdims)
-            n = x.size // total.size if total.size else 0
-            out = total / n
-        return _result(out, "mean", (self,), (lambda g: _spread(g / n, x.shape, axis),))
+        return _unary(mean.bind(axis=_axis(axis), keepdims=bool(keepdims)), self)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Largest element over ``axis`` (all axes if None).
@@ -450,180 +673,89 @@ class Tensor:
         the gradient is split evenly, 1/k to each, as PyTorch does for ``amax`` and for a
         full ``max()`` (for two tied elements this is also what central differences measure).
         """
-        out = self.data.max(axis=axis, keepdims=keepdims)
-        return _result(out, "max", (self,), (_to_the_winners(self.data, out, axis),))
+        return _unary(max_.bind(axis=_axis(axis), keepdims=bool(keepdims)), self)
 
     def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Smallest element over ``axis`` (all axes if None).
-
-        d/dx_i min(x) = 1 where x_i is the minimum, 0 elsewhere; a tie between k elements
-        splits the gradient evenly, 1/k to each, as PyTorch does for ``amin`` and ``min()``.
-        """
-        out = self.data.min(axis=axis, keepdims=keepdims)
-        return _result(out, "min", (self,), (_to_the_winners(self.data, out, axis),))
+        """Smallest element over ``axis`` (all axes if None); ties split as for ``max``."""
+        return _unary(min_.bind(axis=_axis(axis), keepdims=bool(keepdims)), self)
 
     # ----------------------------------------------------------------- shape
 
     def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
-        """The same values in a new shape (``reshape(2, 3)`` or ``reshape((2, 3))``).
-
-        Backward reshapes g back: each value keeps its gradient.
-        """
+        """The same values in a new shape (``reshape(2, 3)`` or ``reshape((2, 3))``)."""
         new = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        x = self.data
+        new = tuple(int(n) for n in new)
         try:
-            out = x.reshape(new)
+            self._data.reshape(new)
         except ValueError:
             raise ValueError(
-                f"cannot reshape a tensor of shape {x.shape} into shape {tuple(new)}"
+                f"cannot reshape a tensor of shape {self._data.shape} into shape {new}"
             ) from None
-        return _result(out, "reshape", (self,), (lambda g: g.reshape(x.shape),))
+        return _unary(reshape.bind(shape=new), self)
 
     def transpose(self, *axes: int) -> Tensor:
         """Permute the axes (reverse them if none are given); backward applies the inverse."""
         perm = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        x = self.data
-        if not perm:
-            return _result(x.transpose(), "transpose", (self,), (lambda g: g.transpose(),))
-        out = x.transpose(perm)
-        inverse = tuple(np.argsort(perm))
-        return _result(out, "transpose", (self,), (lambda g: g.transpose(inverse),))
+        return _unary(transpose.bind(axes=tuple(perm) if perm else None), self)
 
     def __getitem__(self, index: Any) -> Tensor:
         """NumPy indexing: ints, slices, ``None``, ``...``, boolean masks, integer arrays.
 
-        Backward puts g back where the elements came from, zeros elsewhere. An integer array
-        may pick one element several times (``x[[0, 0]]``): its gradients add, by
-        ``np.add.at``; a plain ``+=`` would keep only one of them.
+        Backward puts g back where the elements came from, zeros elsewhere; an element picked
+        several times (``x[[0, 0]]``) adds up its gradients.
         """
         if isinstance(index, Tensor):
             raise TypeError("index with ints, slices, masks or integer arrays, not a Tensor")
-        x = self.data
-        out = x[index]
-        if _has_int_array(index):
-
-            def d_index(g: np.ndarray) -> np.ndarray:
-                full = np.zeros(x.shape, dtype=g.dtype)
-                np.add.at(full, index, g)
-                return full
-        else:  # ints, slices and masks never pick an element twice: plain assignment
-
-            def d_index(g: np.ndarray) -> np.ndarray:
-                full = np.zeros(x.shape, dtype=g.dtype)
-                full[index] = g
-                return full
-
-        return _result(out, "index", (self,), (d_index,))
+        return _unary(index_op.bind(index=index), self)
 
     # ----------------------------------------------------------------- functions
 
     def exp(self) -> Tensor:
         """e ** x;  d/dx e**x = e**x.  exp(1000) = inf."""
-        with _quiet(all="ignore"):
-            e = np.exp(self.data)
-        return _result(e, "exp", (self,), (lambda g: g * e,))
+        return _unary(exp, self)
 
     def log(self) -> Tensor:
         """Natural log;  d/dx log(x) = 1 / x.  log(0) = -inf, log(-1) = nan."""
-        x = self.data
-        with _quiet(all="ignore"):
-            out = np.log(x)
-        return _result(out, "log", (self,), (lambda g: g / x,))
+        return _unary(log, self)
 
     def sqrt(self) -> Tensor:
         """Square root;  d/dx sqrt(x) = 1 / (2 sqrt(x)).  sqrt(0)' = inf, sqrt(-1) = nan."""
-        with _quiet(all="ignore"):
-            s = np.sqrt(self.data)
-        return _result(s, "sqrt", (self,), (lambda g: g / (2.0 * s),))
+        return _unary(sqrt, self)
 
     def tanh(self) -> Tensor:
         """Hyperbolic tangent;  d/dx tanh(x) = 1 - tanh(x)**2.  Saturates for |x| > ~5."""
-        t = np.tanh(self.data)
-        return _result(t, "tanh", (self,), (lambda g: g * (1.0 - t * t),))
+        return _unary(tanh, self)
 
     def sigmoid(self) -> Tensor:
-        """1 / (1 + e**-x);  d/dx sigmoid(x) = s * (1 - s).  Stable for any x; at most 0.25.
-
-        Written as  e**min(x, 0) / (1 + e**-|x|):  for x >= 0 that is 1 / (1 + e**-x), for
-        x < 0 the equal e**x / (1 + e**x). No exponent is positive, so nothing overflows, and
-        tiny values like sigmoid(-40) = 4.2e-18 stay exact (no 1 - 0.99999... cancellation).
-        """
-        x = self.data
-        s = np.exp(np.minimum(x, 0.0)) / (1.0 + np.exp(-np.abs(x)))
-        return _result(s, "sigmoid", (self,), (lambda g: g * (s * (1.0 - s)),))
+        """1 / (1 + e**-x);  d/dx sigmoid(x) = s * (1 - s).  Stable for any x; at most 0.25."""
+        return _unary(sigmoid, self)
 
     def softplus(self) -> Tensor:
-        """log(1 + e**x);  d/dx softplus(x) = sigmoid(x).  Stable for any x.
-
-        Written as  max(x, 0) + log(1 + e**-|x|):  the exponent is never positive, and log1p
-        keeps e**-|x| below 1e-16 instead of rounding 1 + e**-|x| to 1.
-        """
-        x = self.data
-        out = np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-        s = np.exp(np.minimum(x, 0.0)) / (1.0 + np.exp(-np.abs(x)))  # sigmoid(x), as above
-        return _result(out, "softplus", (self,), (lambda g: g * s,))
+        """log(1 + e**x);  d/dx softplus(x) = sigmoid(x).  Stable for any x."""
+        return _unary(softplus, self)
 
     def abs(self) -> Tensor:
         """|x|;  d/dx |x| = sign(x), with abs'(0) = 0 as in PyTorch."""
-        x = self.data
-        sign = np.sign(x)
-        return _result(np.abs(x), "abs", (self,), (lambda g: g * sign,))
+        return _unary(absolute, self)
 
     def __abs__(self) -> Tensor:
         return self.abs()
 
     def relu(self) -> Tensor:
         """max(0, x);  d/dx = 1 for x > 0, else 0 (relu'(0) = 0, as in PyTorch)."""
-        x = self.data
-        # The local derivative, 1 or 0 per element, as a mask. "not x <= 0" rather than
-        # "x > 0": nan passes its gradient, as in Value and PyTorch.
-        local = ~(x <= 0.0)
-        return _result(np.maximum(x, 0.0), "relu", (self,), (lambda g: g * local,))
+        return _unary(relu, self)
 
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
-        """x for x > 0, else slope * x;  d/dx = 1 for x > 0, else slope.
-
-        Both as one array, local = 1 or slope per element (arithmetic, not np.where, which is
-        several times slower on a random sign pattern): out = local * x, VJP = g * local.
-        """
-        x = self.data
-        local = (x > 0.0).astype(x.dtype) * (1.0 - slope) + slope
-        return _result(local * x, "leaky_relu", (self,), (lambda g: g * local,))
+        """x for x > 0, else slope * x;  d/dx = 1 for x > 0, else slope."""
+        return _unary(leaky_relu.bind(slope=float(slope)), self)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
-        """x_i - logsumexp(x) along ``axis``: log-probabilities, finite for any finite logits.
-
-        logsumexp(x) = m + log(sum_j e**(x_j - m)) with m = max(x): every exponent is <= 0, so
-        nothing overflows, and the largest term is e**0 = 1, so the log never sees 0.
-        d/dx_j log_softmax(x)_i = [i = j] - softmax(x)_j, so the VJP is
-        g - softmax(x) * sum_i g_i,  with softmax(x) = e**log_softmax(x).
-        """
-        x = self.data
-        m = x.max(axis=axis, keepdims=True)
-        if not np.isfinite(m).all():  # an inf logit: shifting by it would give inf - inf
-            m = np.where(np.isfinite(m), m, 0.0)
-        with _quiet(all="ignore"):
-            shifted = x - m
-            out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-        return _result(out, "log_softmax", (self,), (
-            lambda g: g - np.exp(out) * g.sum(axis=axis, keepdims=True),
-        ))  # fmt: skip
+        """x_i - logsumexp(x) along ``axis``: log-probabilities, finite for any finite logits."""
+        return _unary(log_softmax.bind(axis=int(axis)), self)
 
     def softmax(self, axis: int = -1) -> Tensor:
-        """e**x_i / sum_j e**x_j along ``axis`` (shifted by max(x): no overflow).
-
-        d/dx_j softmax(x)_i = s_i ([i = j] - s_j), so the VJP is  s * (g - sum_i g_i s_i).
-        """
-        x = self.data
-        m = x.max(axis=axis, keepdims=True)
-        if not np.isfinite(m).all():
-            m = np.where(np.isfinite(m), m, 0.0)
-        with _quiet(all="ignore"):
-            e = np.exp(x - m)
-            s = e / e.sum(axis=axis, keepdims=True)
-        return _result(s, "softmax", (self,), (
-            lambda g: s * (g - (g * s).sum(axis=axis, keepdims=True)),
-        ))  # fmt: skip
+        """e**x_i / sum_j e**x_j along ``axis`` (shifted by max(x): no overflow)."""
+        return _unary(softmax.bind(axis=int(axis)), self)
 
     # ----------------------------------------------------------------- backprop
 
@@ -634,9 +766,9 @@ class Tensor:
                 "backward() on a tensor that does not require grad: no tensor in its graph "
                 "was made with requires_grad=True (or it was computed inside no_grad())"
             )
-        shape, dtype = self.data.shape, self.data.dtype
+        shape, dtype = self._data.shape, self._data.dtype
         if grad is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
                     f"backward() on a tensor of shape {shape} needs a grad argument of that "
                     "shape (d(root)/d(this tensor)); only a one-element tensor defaults to 1"
@@ -644,184 +776,76 @@ class Tensor:
             return np.ones(shape, dtype=dtype)
         seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=dtype)  # a copy
         if seed.shape != shape:
-            if seed.size == 1 and self.data.size == 1:
+            if seed.size == 1 and self._data.size == 1:
                 return seed.reshape(shape)
             raise ValueError(
                 f"backward(): grad has shape {seed.shape} but the tensor has shape {shape}"
             )
         return seed
 
-    def backward(self, grad: Any = None) -> None:
+
+    def backward(self, grad: Any = None, create_graph: bool = False) -> None:
         """Add d(self)/d(t) * grad to ``t.grad`` for every tensor t of this graph needing one.
 
         ``grad`` defaults to 1 for a one-element tensor; any other shape needs one of its own
         shape (a RuntimeError says so). Gradients accumulate: a second call without
-        ``zero_grad()`` doubles them, as in PyTorch. Reverse topological order, no recursion:
-        each node's gradient is complete when its turn comes, and it sends VJP(g) down every
-        edge to a parent that requires grad. (``backward_steps`` is the same loop, recording.)
-
-        No two tensors ever share a ``.grad`` array. A VJP may hand back g itself or a view of
-        it (``+`` passes g through unchanged, ``reshape`` gives a view), so a received array
-        counts as the parent's own only when it is fresh (not g, not a view); one that is not
-        is copied before it becomes a ``.grad``, and a sum of two contributions is fresh.
+        ``zero_grad()`` doubles them, as in PyTorch. The loop is ``autograd.engine``'s, shared
+        with the scalar engine: reverse topological order, no recursion, each node's VJP
+        sending gradient to every parent that requires one. No two leaves share a ``.grad``.
         """
-        if _AnomalyMode.enabled:  # inside detect_anomaly(): step by step, checking each step
-            for _ in self.backward_steps(grad):
-                pass
-            return
-        order = self._start(grad)
-        with _quiet(all="ignore"):
-            for node in reversed(order):
-                g = node._g
-                if g is None:  # needs no gradient
-                    continue
-                node._g = None
-                if node.grad is None:
-                    node.grad = g if node._g_owned else g.copy()
-                else:
-                    node.grad += g
-                for parent, vjp in zip(node.parents, node._vjps):  # noqa: B905 (strict= slows the loop)
-                    if parent.requires_grad:
-                        _receive(parent, vjp(g), g)
+        engine.backward(self, grad, create_graph=create_graph)
 
     def backward_steps(self, grad: Any = None) -> Iterator[Step]:
         """The same backward as ``backward()``, yielding one ``Step`` per node, root first.
 
-        Only tensors that require grad are visited. At each step the node's gradient is final;
-        each ``Edge`` is ``(parent, None, downstream)``: the Jacobian of a tensor op is never
-        built, so ``local`` is None, and ``downstream`` is the array this edge adds to
-        ``parent.grad``. Edges to operands that need no gradient are left out.
-
-        The recorded arrays are never a ``.grad`` array nor added into afterwards, so a later
-        backward (which accumulates into ``.grad`` in place) leaves the records as they were.
+        Only tensors that require grad are visited. Each ``Edge`` is
+        ``(parent, None, downstream)``: the Jacobian of a tensor op is never built, so
+        ``local`` is None, and ``downstream`` is the array this edge adds to ``parent.grad``.
         """
-        order = self._start(grad)
-        checking = _AnomalyMode.enabled  # inside detect_anomaly(): check each step
-        for node in reversed(order):
-            g = node._g
-            if g is None:
-                continue
-            node._g = None
-            if node.grad is None:
-                node.grad = g.copy()  # always a copy: g stays in this step's record
-            else:
-                node.grad += g
-            edges = []
-            for parent, vjp in zip(node.parents, node._vjps):  # noqa: B905 (strict= slows the loop)
-                if parent.requires_grad:
-                    with _quiet(all="ignore"):
-                        downstream = _receive(parent, vjp(g), g, in_place=False)
-                    edges.append(Edge(parent, None, downstream))  # type: ignore[arg-type]
-            step = Step(node, g, tuple(edges))  # type: ignore[arg-type]
-            if checking:
-                anomaly.check_tensor_step(step, node is self)
-            yield step
-
-    def _start(self, grad: Any) -> list[Tensor]:
-        """Seed this tensor's gradient; the graph's nodes in topological order (self last)."""
-        seed = self._seed(grad)
-        order = topological_order(self)
-        for node in order:
-            node._g = None
-        self._g, self._g_owned = seed, True
-        return order
+        return engine.backward_steps(self, grad)
 
     def zero_grad(self) -> None:
         """Clear ``.grad`` (back to None) on every tensor of this graph."""
+        from autograd.graph import topological_order
+
         for node in topological_order(self):
             node.grad = None
 
 
-def _receive(parent: Tensor, d: Any, g: np.ndarray, in_place: bool = True) -> np.ndarray:
-    """Add one edge's downstream gradient d (computed from upstream g) to ``parent``'s pass.
-
-    Returns d as an ndarray of the parent's dtype. ``parent._g_owned`` records whether the
-    parent's pass gradient is its own array (see ``Tensor.backward``). ``in_place=False``
-    never adds into an array already received, so that a recorded d keeps its value.
-    """
-    if type(d) is not np.ndarray:  # NumPy turns 0-d results into scalars
-        d = np.asarray(d)
-    if d.dtype is not parent.data.dtype:  # e.g. a float64 constant met a float32 operand
-        d = d.astype(parent.data.dtype)
-    if parent._g is None:
-        parent._g = d
-        parent._g_owned = d is not g and d.base is None  # fresh, not g or a view of g
-    elif parent._g_owned and in_place:
-        parent._g += d
-    else:
-        parent._g = parent._g + d
-        parent._g_owned = True
-    return d
+ENGINES[Tensor] = _apply
+ENGINES[np.ndarray] = _apply
 
 
-def _matmul_vjps(a: np.ndarray, b: np.ndarray) -> tuple[VJP, VJP]:
-    """The VJPs of ``a @ b`` for 1-D operands and stacks of matrices.
-
-    A 1-D ``a`` (m,) is the matrix (1, m); a 1-D ``b`` (m,) is (m, 1). With those, g gets
-    the matching axes back, the 2-D rule applies (batched over the leading axes), and the
-    result is summed over broadcast stack axes and reshaped to the operand's shape.
-    """
-    a2 = a[np.newaxis, :] if a.ndim == 1 else a
-    b2 = b[:, np.newaxis] if b.ndim == 1 else b
-
-    # the shape of a2 @ b2: g with the dropped row / column axis put back
-    out2 = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1])
-
-    def as_matrix_grad(g: np.ndarray) -> np.ndarray:
-        return g.reshape(out2)
-
-    def d_a(g: np.ndarray) -> np.ndarray:
-        ga = as_matrix_grad(g) @ np.swapaxes(b2, -1, -2)
-        return _unbroadcast(ga, a2.shape).reshape(a.shape)
-
-    def d_b(g: np.ndarray) -> np.ndarray:
-        gb = np.swapaxes(a2, -1, -2) @ as_matrix_grad(g)
-        return _unbroadcast(gb, b2.shape).reshape(b.shape)
-
-    return d_a, d_b
+def _axis(axis: Any) -> Any:
+    """An axis argument in a hashable form: None, an int, or a tuple of ints."""
+    if axis is None:
+        return None
+    if isinstance(axis, (list, tuple)):
+        return tuple(int(a) for a in axis)
+    return int(axis)
 
 
 def linear(x: Tensor | np.ndarray, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """The affine map of a dense layer, one node:  y = x @ weight.T + bias.
 
     ``x`` is (..., nin), ``weight`` (nout, nin) as in PyTorch, ``bias`` (nout,); y is
-    (..., nout). The same as ``x @ weight.T + bias`` (three nodes), fused for speed:
-
-        dy/dx:      g @ weight
-        dy/dweight: g.T @ x       (summed over every leading axis of x)
-        dy/dbias:   sum of g over every leading axis
+    (..., nout). The same as ``x @ weight.T + bias`` (three nodes), fused for speed.
     """
     if not isinstance(x, Tensor):
         x = Tensor(x, role="input")
     if not isinstance(weight, Tensor) or not (bias is None or isinstance(bias, Tensor)):
         raise TypeError("linear() takes its weight and bias as Tensors")
-    xd, w = x.data, weight.data
-    if w.ndim != 2:
-        raise ValueError(f"linear: weight must be (nout, nin), got shape {w.shape}")
+    if weight._data.ndim != 2:
+        raise ValueError(f"linear: weight must be (nout, nin), got shape {weight._data.shape}")
+    operands = (x, weight) if bias is None else (x, weight, bias)
     try:
-        with _quiet(all="ignore"):
-            out = xd @ w.T
-            if bias is not None:
-                out += bias.data
+        out = linear_op.forward(*[t._data for t in operands])
     except ValueError as e:
         raise ValueError(
-            f"linear: input of shape {xd.shape} does not fit weight {w.shape}"
-            + ("" if bias is None else f" and bias {bias.data.shape}")
+            f"linear: input of shape {x._data.shape} does not fit weight {weight._data.shape}"
+            + ("" if bias is None else f" and bias {bias._data.shape}")
             + f" ({e})"
         ) from None
-    nout = w.shape[0]
+    return _node(out, linear_op, operands)
 
-    def d_x(g: np.ndarray) -> np.ndarray:
-        return g @ w
 
-    def d_weight(g: np.ndarray) -> np.ndarray:
-        if g.ndim == 2:
-            return g.T @ xd
-        return g.reshape(-1, nout).T @ xd.reshape(-1, w.shape[1])
-
-    def d_bias(g: np.ndarray) -> np.ndarray:
-        return g.sum(axis=0) if g.ndim == 2 else g.reshape(-1, nout).sum(axis=0)
-
-    if bias is None:
-        return _result(out, "linear", (x, weight), (d_x, d_weight))
-    return _result(out, "linear", (x, weight, bias), (d_x, d_weight, d_bias))

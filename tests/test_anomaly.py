@@ -111,17 +111,25 @@ def test_an_unlabeled_node_is_described_by_its_op_and_data():
     assert "into parent 0: an unlabeled leaf (data 0)" in str(info.value)
 
 
-def test_zero_times_inf_is_reported_as_nan():
+def test_a_zero_upstream_passes_zero_even_through_an_infinite_local_gradient():
+    # d/dx (0 * sqrt(x)) = 0 for every x >= 0. The sqrt edge has local 1 / (2 sqrt(0)) = inf
+    # under an upstream of 0: the engine passes 0 (select semantics), so there is no anomaly.
     x = Value(0.0, label="x")
-    y = x.sqrt()
+    with detect_anomaly():
+        (x.sqrt() * 0.0).backward()
+    assert x.grad == 0.0
+
+
+def test_a_nan_local_gradient_is_reported_with_its_numbers():
+    x = Value(-1.0, label="x")
+    y = x.sqrt()  # sqrt(-1) = nan, and its local gradient 1 / (2 nan) = nan
     y.label = "y"
     with detect_anomaly(), pytest.raises(AnomalyError, match="produced nan") as info:
-        (y * 0.0).backward()
-    # upstream d(0 y)/dy = 0, local 1 / (2 sqrt(0)) = inf: 0 * inf = nan
+        (y * 2.0).backward()
     e = info.value
-    assert (e.op, e.upstream, e.local) == ("sqrt", 0.0, INF)
+    assert (e.op, e.upstream) == ("sqrt", 2.0) and math.isnan(e.local)
     assert math.isnan(e.downstream)
-    assert "upstream 0 * local inf = nan" in str(e)
+    assert "upstream 2 * local nan = nan" in str(e)
 
 
 def test_the_edge_index_names_which_parent():

@@ -1,8 +1,8 @@
 """``autograd.gradcheck`` on Values: it passes on correct ops and catches a wrong one.
 
 A checker that never fails proves nothing, so most of these tests build an op with a
-deliberately wrong local gradient (through the engine's own ``_result``, the helper every op
-uses) and check that gradcheck names the input whose gradient is wrong and both numbers.
+deliberately wrong local gradient (through ``autograd.op``, the one way every op is made)
+and check that gradcheck names the input whose gradient is wrong and both numbers.
 """
 
 from __future__ import annotations
@@ -13,20 +13,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import autograd
 from autograd import GradcheckResult, Value, gradcheck
-from autograd.value import _result
 
 
-def wrong_square(v: Value) -> Value:
-    """x**2, but recording the local gradient x instead of 2x."""
-    x = v.data
-    return _result(x * x, "wrong_square", (v,), (lambda: x,))
+@autograd.op(local=lambda x, out: (x,))
+def wrong_square(x: float) -> float:
+    """x**2, but declaring the local gradient x instead of 2x."""
+    return x * x
 
 
-def slightly_wrong_square(v: Value) -> Value:
+@autograd.op(local=lambda x, out: (2 * x * (1 + 1e-4),))
+def slightly_wrong_square(x: float) -> float:
     """x**2 with the local gradient 2x (1 + 1e-4): a 0.01% error."""
-    x = v.data
-    return _result(x * x, "slightly_wrong_square", (v,), (lambda: 2 * x * (1 + 1e-4),))
+    return x * x
 
 
 def test_passes_on_correct_ops():

@@ -6,6 +6,8 @@ collector.
 
 from __future__ import annotations
 
+import gc
+
 import inspect
 import math
 import sys
@@ -16,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import autograd
 from autograd import (
     Edge,
     Step,
@@ -418,11 +421,18 @@ def test_graph_is_freed_by_reference_counting_when_the_root_is_dropped(build, ba
         assert all(any(n is leaf for leaf in leaves) for n in alive)
 
 
-def test_local_gradient_closures_hold_no_values():
-    # The reason no cycle can form: a closure captures floats, never a node.
+def test_nodes_share_their_ops_rule_and_hold_only_their_operands():
+    # The reason no cycle can form, and why a node is small: the derivative rule lives on the
+    # op, one object shared by every node of that op, and a node refers only to its operands.
     root, _ = rich_graph()
-    for node in topological_order(root):
-        for f in node._local:
-            captured = [cell.cell_contents for cell in f.__closure__ or ()]
-            captured += list(f.__defaults__ or ())
-            assert not any(isinstance(v, Value) for v in captured), node.op
+    nodes = topological_order(root)
+    by_name: dict[str, set[int]] = {}
+    for node in nodes:
+        if node.op:
+            assert isinstance(node._op, autograd.Op)
+            by_name.setdefault(node.op, set()).add(id(node._op))
+            assert all(p is not node for p in node.parents)
+    assert all(len(ids) == 1 for ids in by_name.values()), by_name
+    # what a node holds: numbers, its label and role, its operands, its op, its class
+    held = {type(r) for r in gc.get_referents(root)}
+    assert held <= {Value, autograd.Op, float, int, str, type}, held

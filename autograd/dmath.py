@@ -1,0 +1,73 @@
+"""Math for derivative rules: the same function on a float, an array or a graph node.
+
+A derivative rule such as  d/dx log(x) = 1 / x  is written once, and called two ways:
+- with numbers, during an ordinary backward: it gives the local derivative, a number;
+- with Values (or Tensors), inside a ``create_graph`` backward: it builds the graph of the
+  derivative, which can be differentiated again (second derivatives, Hessians).
+
+Plain ``+ - * /`` already work on both. What does not is Python's ``math`` module (it turns
+a Value into a float, silently dropping its graph) and division by zero (an exception for
+floats, where IEEE and PyTorch give inf). So rules call these helpers instead: a float goes
+through ``autograd.ieee`` (inf and nan, never an exception), a node through its own method.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from autograd import ieee
+
+_SQRT_2 = math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def value(x: Any) -> Any:
+    """The number in ``x``: x itself for a float or array, ``x.data`` for a node. Piecewise
+    rules branch on it (relu: 1 if x > 0 else 0), since a node has no truth value."""
+    return x if type(x) is float or type(x) is np.ndarray else x.data
+
+
+def div(a: Any, b: Any) -> Any:
+    """a / b, with IEEE's answers for floats: 1 / 0 = inf, -1 / 0 = -inf, 0 / 0 = nan."""
+    if type(a) is float and type(b) is float:
+        return ieee.div(a, b)
+    return a / b
+
+
+def power(x: Any, y: Any) -> Any:
+    """x ** y; for floats never complex and never an exception (0 ** -1 = inf)."""
+    if type(x) is float and type(y) is float:
+        return ieee.power(x, y)
+    return x**y
+
+
+def exp(x: Any) -> Any:
+    """e ** x (exp(1000) = inf for a float)."""
+    return ieee.exp(x) if type(x) is float else x.exp()
+
+
+def log(x: Any) -> Any:
+    """Natural log (log(0) = -inf, log(-1) = nan for a float)."""
+    return ieee.log(x) if type(x) is float else x.log()
+
+
+def sigmoid(x: Any) -> Any:
+    """1 / (1 + e ** -x), stable for any float."""
+    return ieee.sigmoid(x) if type(x) is float else x.sigmoid()
+
+
+def normal_cdf(x: Any) -> Any:
+    """Phi(x), the standard normal CDF: (1 + erf(x / sqrt 2)) / 2. For a node, the op
+    ``normal_cdf`` (whose derivative is the normal density), so that gelu's rule, which
+    needs Phi, is differentiable again."""
+    if type(x) is float:
+        return 0.5 * (1.0 + math.erf(x / _SQRT_2))
+    return x.normal_cdf()
+
+
+def normal_pdf(x: Any) -> Any:
+    """phi(x) = e ** (-x**2 / 2) / sqrt(2 pi), the standard normal density."""
+    return exp(-0.5 * x * x) * _INV_SQRT_2PI
