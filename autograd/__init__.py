@@ -8,10 +8,10 @@ For example::
     c.backward()          # a.grad, b.grad now hold dc/da, dc/db
 """
 
-from autograd.activations import ACTIVATIONS, Activation, get_activation, register_activation
-from autograd.anomaly import AnomalyError, detect_anomaly
 from autograd import dmath, engine
 from autograd import functional as functional
+from autograd.activations import ACTIVATIONS, Activation, get_activation, register_activation
+from autograd.anomaly import AnomalyError, detect_anomaly
 from autograd.engine import grad
 from autograd.functional import log_softmax, logsumexp, softmax
 from autograd.gradcheck import GradcheckResult, gradcheck

@@ -606,7 +606,6 @@ class Tensor:
         """A leaf with the same data (shared) and no graph: gradients stop here."""
         return Tensor(self._data, label=self.label)
 
-
     # ----------------------------------------------------------------- arithmetic
 
     def __add__(self, other: Operand) -> Tensor:
@@ -783,7 +782,6 @@ class Tensor:
             )
         return seed
 
-
     def backward(self, grad: Any = None, create_graph: bool = False) -> None:
         """Add d(self)/d(t) * grad to ``t.grad`` for every tensor t of this graph needing one.
 
@@ -847,5 +845,3 @@ def linear(x: Tensor | np.ndarray, weight: Tensor, bias: Tensor | None = None) -
             + f" ({e})"
         ) from None
     return _node(out, linear_op, operands)
-
-

@@ -7,7 +7,6 @@ collector.
 from __future__ import annotations
 
 import gc
-
 import inspect
 import math
 import sys
