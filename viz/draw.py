@@ -277,7 +277,7 @@ def draw(
     assert diagram is not None
     # A network drawn by neurons is the readable default, not news; folding layers, samples
     # or earlier nodes is said in a warning too.
-    if level == "auto" and (view.folded or diagram.collapsed == "layer"):
+    if view.folded or (level == "auto" and diagram.collapsed == "layer"):
         _warn_folded(view, diagram.collapsed, diagram.box_count, budget)
     return diagram
 

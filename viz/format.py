@@ -135,22 +135,23 @@ class NodeNames:
         elif not node.parents:
             name = f"#{self.index.get(node, 0)}"
         else:
-            operands = []
-            for p in node.parents:
-                text = self._names.get(p)
-                if text is None:  # an operand outside the drawn part
-                    text = "…"
-                operands.append(f"({text})" if self._exprs.get(p) else text)
+            # An operand outside the drawn part is "..."; a binary expression is bracketed
+            # where it is an operand of another operator: (w1 * x) + b1, but relu(w1 * x).
+            plain = [self._names.get(p, "...") for p in node.parents]
+            wrapped = [
+                f"({t})" if self._exprs.get(p) else t
+                for t, p in zip(plain, node.parents, strict=True)
+            ]
             op = node.op
-            if op in _BINARY and len(operands) == 2:
-                name = f"{operands[0]} {op} {operands[1]}"
+            if op in _BINARY and len(plain) == 2:
+                name = f"{wrapped[0]} {op} {wrapped[1]}"
                 self._exprs[node] = True
-            elif op.startswith("**") and len(operands) == 1:
-                name = f"{operands[0]}{op}"
-            elif op == "neg" and len(operands) == 1:
-                name = f"-{operands[0]}"
+            elif op.startswith("**") and len(plain) == 1:
+                name = f"{wrapped[0]}{op}"
+            elif op == "neg" and len(plain) == 1:
+                name = f"-{wrapped[0]}"
             else:
-                name = f"{op}({', '.join(operands)})"
+                name = f"{op}({', '.join(plain)})"
             if len(name) > NAME_LENGTH:
                 name = f"#{self.index.get(node, 0)}"
                 self._exprs[node] = False
@@ -161,12 +162,9 @@ class NodeNames:
         return self._name(node)
 
     def shown(self, node: Any) -> str:
-        """The name the diagram writes on the node's box ("" when that is its label or
-        value, already written)."""
-        name = self._name(node)
-        if node.label or (not node.parents and getattr(node, "role", "") == "const"):
-            return ""
-        return name
+        """The name the diagram writes at the top of the node's box ("" for a label, which
+        is written in bold there anyway)."""
+        return "" if node.label else self._name(node)
 
 
 def short_name(node: Any, index: int, digits: int = 4) -> str:

@@ -12,6 +12,7 @@ a marker, a hatch or a word.
 
 from __future__ import annotations
 
+import io
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -32,10 +33,22 @@ CLASS_COLORS = (style.BLUE, style.ORANGE, style.BLUISH_GREEN, style.REDDISH_PURP
 CLASS_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
+class Plot(Figure):
+    """A matplotlib ``Figure`` that displays itself in Jupyter.
+
+    A Figure made directly (not through pyplot) is not kept alive by pyplot's registry and
+    works under any backend, Agg included; but without ``%matplotlib inline`` Jupyter only
+    knows to print it as ``<Figure size ...>``. ``_repr_png_`` gives Jupyter the picture.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
+
 def _figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (6.0, 4.0)) -> Figure:
-    # A Figure made directly (not through pyplot) is not kept alive by pyplot's registry,
-    # and works under any backend, Agg included.
-    fig = Figure(figsize=size, layout="constrained")
+    fig = Plot(figsize=size, layout="constrained")
     fig.subplots(nrows, ncols, squeeze=False)
     return fig
 

@@ -1,0 +1,113 @@
+"""Bounded work: a diagram never hands Graphviz more than ``max_nodes`` nodes, at any size.
+
+Nothing here times anything (timings are in bench/viz.py); the tests bound what the time
+depends on: how many nodes Graphviz lays out, and that a large graph is folded, with the
+fold said in words, and its numbers still right.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import nn
+import viz
+from autograd import Value
+from viz.select import VISIT_CAP, find_samples, select
+
+
+def tanh_chain(n: int) -> Value:
+    """x, tanh(x), tanh(tanh(x)), ...: n nodes in one line."""
+    y = Value(0.1, label="x", role="input")
+    for _ in range(n - 1):
+        y = y.tanh()
+    return y
+
+
+def hinge_loss(samples: int, model: nn.MLP | None = None) -> tuple[Value, list[Value]]:
+    """sum(relu(1 - y_i * model(x_i))) / samples over xor-like points; also the terms."""
+    model = model or nn.MLP(2, [3, 1], activation="relu", seed=1)
+    terms = []
+    for i in range(samples):
+        x = [(-1) ** i * 0.5, 0.25 * (i % 3)]
+        y = 1.0 if i % 2 else -1.0
+        terms.append((1 - y * model(x)).relu())
+    return sum(terms) / samples, terms
+
+
+def draw_quietly(root, **options) -> viz.Diagram:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", viz.LargeGraphWarning)
+        return viz.draw(root, **options)
+
+
+@pytest.mark.parametrize("n", [10, 1_000, 50_000])
+@pytest.mark.parametrize("max_nodes", [20, 150])
+def test_a_chain_of_any_length_stays_within_the_node_budget(n, max_nodes):
+    root = tanh_chain(n)
+    root.backward()
+    diagram = draw_quietly(root, max_nodes=max_nodes, collapse="none")
+    assert diagram.box_count <= max_nodes
+    svg = diagram.pipe("svg")
+    assert b"earlier nodes" in svg or n * 3 <= max_nodes
+
+
+def test_a_long_chain_says_how_many_nodes_it_folded():
+    root = tanh_chain(1_000)
+    root.backward()
+    with pytest.warns(viz.LargeGraphWarning, match="nodes computed earlier"):
+        diagram = viz.draw(root)
+    # The kept nodes are the ones nearest the root; the rest, 1000 - kept, are one box.
+    kept = diagram.node_count - 1  # every drawn node but the folded box
+    assert any(f"{1_000 - kept:,} nodes computed earlier" in n for n in diagram.folded)
+
+
+def test_the_walk_stops_at_the_visit_cap():
+    root = tanh_chain(VISIT_CAP + 500)
+    root.backward()
+    chosen = select(root, keep=10, grads=True, force=True)
+    # 9 nodes kept + 1 box for the rest; the rest was not counted to its end.
+    assert len(chosen.nodes) == 10
+    assert chosen.folded[0].startswith(f"more than {VISIT_CAP - 9:,} nodes")
+
+
+def test_a_loss_over_samples_draws_one_sample_and_folds_the_others():
+    loss, terms = hinge_loss(12)
+    loss.backward()
+    with pytest.warns(viz.LargeGraphWarning, match="11 more samples"):
+        diagram = viz.draw(loss, collapse="none")
+    source = diagram.source
+    assert "× 11 more samples" in source
+    # Sums still right: the box holds the sum of samples 2..12, so that sample 1 plus the
+    # box is the drawn sum, and the loss is that sum / 12.
+    chosen = select(loss, keep=4_000, grads=True)
+    box = next(n for n in chosen.nodes if n.role == "folded")
+    head = next(n for n in chosen.nodes if box in n.parents)
+    assert box.data == pytest.approx(sum(t.data for t in terms[1:]))
+    assert head.data == pytest.approx(terms[0].data + box.data)
+    assert chosen.root.data == pytest.approx(head.data / 12)
+    # Each term of a sum gets the sum's gradient: d(loss)/d(term) = 1/12.
+    assert box.grad == pytest.approx(1 / 12)
+
+
+def test_a_parameter_gradient_shows_the_folded_samples_share():
+    loss, terms = hinge_loss(6)
+    loss.backward()
+    diagram = draw_quietly(loss, collapse="none", max_nodes=None)
+    # The bias of the output neuron gets 1/6 from each sample whose relu is active; the
+    # drawn sample sends one share, the folded five send the rest: "grad G = a + R folded".
+    assert "folded</td>" in diagram.source
+
+
+def test_a_neurons_weighted_sum_is_not_taken_for_samples():
+    model = nn.MLP(4, [4, 1], seed=0)
+    out = model([1.0, 2.0, 3.0, 4.0])  # the output neuron sums 4 weighted terms
+    assert find_samples(out) is None
+    loss, _ = hinge_loss(5)
+    assert find_samples(loss) is not None
+
+
+def test_a_small_graph_is_drawn_from_the_engine_s_own_steps():
+    loss, _ = hinge_loss(1)
+    assert select(loss, keep=4_000, grads=False) is None
