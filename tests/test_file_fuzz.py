@@ -5,8 +5,9 @@ message. This file throws many files at the readers, each under three guards:
 
 - a clear exception: a ValueError (``SafetensorsError`` is one) and nothing else: no
   KeyError, RecursionError, OverflowError, MemoryError or struct.error from inside;
-- no hang: each read runs under a 10-second alarm (a quadratic check on a header of 50,000
-  names used to take 40 s);
+- no hang: the work a read does grows linearly with the header, counted in Python steps and
+  in string comparisons, never timed (a quadratic check on a header of 50,000 names used to
+  take 40 s); see ``test_a_header_of_n_names_is_checked_in_linear_steps``;
 - no huge allocation: the peak traced memory of a read stays under 16 MB plus 20 times the
   size of the files read (parsing a JSON header costs about 15 times its size), whatever
   size the file declares (a 200 kB gzip file used to inflate to 450 MB);
@@ -22,11 +23,10 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import signal
 import struct
+import sys
 import tracemalloc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,29 +34,9 @@ import numpy as np
 import pytest
 
 import nn
-from nn.serialize import SafetensorsError, read_safetensors
+from nn.serialize import SafetensorsError, _no_duplicates, read_safetensors
 
 MAX_PEAK = 16 * 1024 * 1024  # bytes a read may allocate at its peak, plus 20 x the file size
-SECONDS = 10  # a read taking longer is a hang
-
-
-@contextmanager
-def alarm(seconds: int) -> Iterator[None]:
-    """Raise TimeoutError in the block after ``seconds`` (POSIX; a no-op elsewhere)."""
-    if not hasattr(signal, "SIGALRM"):  # pragma: no cover - Windows
-        yield
-        return
-
-    def on_alarm(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"a file read took longer than {seconds} s: a hang")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def guarded(read: Callable[[], Any], *files: Path) -> tuple[Any, Exception | None]:
@@ -67,11 +47,10 @@ def guarded(read: Callable[[], Any], *files: Path) -> tuple[Any, Exception | Non
     size = sum(f.stat().st_size for f in files)
     tracemalloc.start()
     try:
-        with alarm(SECONDS):
-            try:
-                return read(), None
-            except ValueError as e:
-                return None, e
+        try:
+            return read(), None
+        except ValueError as e:
+            return None, e
     finally:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
@@ -177,11 +156,82 @@ def test_targeted_damage_is_a_clear_error_without_a_hang_or_a_huge_allocation(tm
         assert isinstance(error, SafetensorsError) or "state does not match" in str(error), case
 
 
-def test_a_header_of_50_000_names_is_checked_in_linear_time(tmp_path):
-    # The duplicate-name check used to compare every name with every other: 40 s here.
-    many = {f"k{i}": {"dtype": "F64", "shape": [0], "data_offsets": [0, 0]} for i in range(50_000)}
+def python_steps(work: Callable[[], Any]) -> int:
+    """How many lines of Python ``work`` runs: a measure of work that, unlike a duration,
+    is the same on a fast machine and on a loaded one."""
+    steps = 0
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal steps
+        steps += event == "line"
+        return trace
+
+    previous = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        work()
+    finally:
+        sys.settrace(previous)
+    return steps
+
+
+def many_names(n: int) -> dict[str, dict]:
+    return {f"k{i}": {"dtype": "F64", "shape": [0], "data_offsets": [0, 0]} for i in range(n)}
+
+
+def test_a_header_of_n_names_is_checked_in_linear_steps(tmp_path):
+    # Reading a header of 4n names and refusing it must cost about 4 times what n names cost,
+    # not 16 times: the duplicate-name check used to compare every name with every other.
+    def steps(n: int) -> int:
+        path = tmp_path / f"many{n}.safetensors"
+        path.write_bytes(with_header(many_names(n)))
+        model = scalar_model()
+
+        def load() -> None:
+            with pytest.raises(ValueError, match=r"unexpected keys \['k0', 'k1'"):
+                nn.load(model, path)
+
+        return python_steps(load)
+
+    small, large = steps(2_000), steps(8_000)
+    assert small > 2_000  # the count sees the per-name work
+    assert large <= 4.2 * small, f"{small} steps for 2,000 names but {large} for 8,000"
+
+
+class CountedName(str):
+    """A name that counts how often it is hashed or compared: the work of a duplicate check."""
+
+    operations = 0
+
+    def __hash__(self) -> int:
+        CountedName.operations += 1
+        return str.__hash__(self)
+
+    def __eq__(self, other: object) -> bool:
+        CountedName.operations += 1
+        return str.__eq__(self, other)
+
+
+@pytest.mark.parametrize("duplicate", [False, True])
+def test_the_duplicate_name_check_compares_each_name_a_bounded_number_of_times(duplicate):
+    # The JSON parser hands the checker (name, entry) pairs; comparing every name with every
+    # other (even inside C, as `name in a_list` does) would count n**2 operations here.
+    n = 3_000  # a quadratic check would count 9,000,000 here (and fail within seconds)
+    pairs = [(CountedName(f"k{i}"), {}) for i in range(n)]
+    if duplicate:
+        pairs.append((CountedName("k0"), {}))
+    CountedName.operations = 0
+    if duplicate:
+        with pytest.raises(SafetensorsError, match="names 'k0' twice"):
+            _no_duplicates(pairs)
+    else:
+        assert len(_no_duplicates(pairs)) == n
+    assert CountedName.operations <= 4 * (n + 1)
+
+
+def test_a_header_of_50_000_names_is_refused_by_name(tmp_path):
     path = tmp_path / "many.safetensors"
-    path.write_bytes(with_header(many))
+    path.write_bytes(with_header(many_names(50_000)))
     error = load_checked(scalar_model, path)
     assert error is not None and "unexpected keys ['k0', 'k1'" in str(error)
 
