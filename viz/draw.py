@@ -262,9 +262,11 @@ def draw(
         ]
     diagram = None
     best = None
-    for plan, opts in choices if level == "auto" else choices[:1]:  # finest first
-        diagram = _build(view, nodes, plan, opts, marked)
-        if len(choices) == 1 or not can_render():
+    candidates = choices if level == "auto" else choices[:1]
+    for plan, opts in candidates:  # finest first: the first that fits a slide
+        dropped = not opts.edge_labels and edge_labels is None
+        diagram = _build(view, nodes, plan, opts, marked, dropped)
+        if len(candidates) == 1 or not can_render():
             break
         px = diagram.slide_text_px()
         if px >= SLIDE_TEXT_PX:
@@ -272,8 +274,10 @@ def draw(
         if best is None or px > best[0]:
             best = (px, plan, opts)
     else:
-        if best is not None:
-            diagram = _build(view, nodes, best[1], best[2], marked)
+        if best is not None:  # none fits: the one with the largest text
+            _, plan, opts = best
+            dropped = not opts.edge_labels and edge_labels is None
+            diagram = _build(view, nodes, plan, opts, marked, dropped)
     assert diagram is not None
     # A network drawn by neurons is the readable default, not news; folding layers, samples
     # or earlier nodes is said in a warning too.
@@ -288,10 +292,11 @@ def _build(
     plan: tuple[list[Group], str, int],
     options: Options,
     marked: set[Any] | None,
+    dropped_labels: bool = False,
 ) -> Diagram:
     groups, chosen, _ = plan
     notes = view.folded + _level_note(chosen, groups)
-    if not options.edge_labels and options.rows:
+    if dropped_labels:
         notes = notes + ["edge labels left out to fit a slide: viz.draw(root, edge_labels=True)"]
     builder = Builder(view, options, nodes, groups, highlight=marked, notes=notes)
     diagram = Diagram(
@@ -709,6 +714,7 @@ class Builder:
         classes = " ".join(([role] if role else []) + marks + (["now"] if highlight else []))
         if self.dimmed(node):
             classes = (classes + " dimmed").strip()
+            self.marks.add("dimmed")
         attrs = {"shape": "none", "margin": "0"}
         if classes:
             attrs["class"] = classes
@@ -807,7 +813,8 @@ class Builder:
                 if head_group is not None or tail_group is not None:
                     aggregated.setdefault((tail, head), []).append((edge, node, slot))
                     continue
-                self.operand_edge(tail, head, edge, dim=self.dimmed(node))
+                dim = self.dimmed(node) or self.dimmed(parent)
+                self.operand_edge(tail, head, edge, dim=dim)
             if head_group is None:
                 done = self.frame is None or self.is_final(node)
                 attrs = {} if done else style.edge_attrs([], pending=True)
@@ -905,7 +912,7 @@ class Builder:
             sorted(self.marks),
             steps=self.steps_legend,
             tensor=self.view.is_tensor,
-            grads=self.view.grads_shown,
+            grads=self.view.grads_shown and "grad" in self.opt.rows and self.opt.edge_labels,
         )
         self.legend_label = label
         with self.dot.subgraph(name="legend_rank") as sub:

@@ -161,6 +161,8 @@ def legend_label(
         swatch(NO_GRAD, "receives only 0")
     if "nonfinite" in marks:
         swatch(NONFINITE, "nan or inf")
+    if "dimmed" in marks:
+        swatch(DIMMED, "off the highlighted path")
     if steps:
         rows.append(
             f'<tr><td color="{HIGHLIGHT_BORDER}" border="3">{HIGHLIGHT_CUE}</td>'
@@ -170,8 +172,6 @@ def legend_label(
         line(BLACK, "grad ?", "gradient not final yet")
     head = '<tr><td colspan="2"><b>legend</b></td></tr>'
     return (
-        '<<table border="1" cellborder="0" cellspacing="2" cellpadding="3" color="#999999">'
-        + head
-        + "".join(rows)
-        + "</table>>"
+        '<<table border="1" cellborder="0" cellspacing="2" cellpadding="3" color="#999999" '
+        'bgcolor="white">' + head + "".join(rows) + "</table>>"
     )
