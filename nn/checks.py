@@ -92,6 +92,39 @@ def check_real(
     return x
 
 
+def is_real(value: object) -> bool:
+    """A real number: int, float, Fraction, a NumPy real scalar; not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def real_array(values: object, name: str) -> np.ndarray:
+    """``values`` as an array of real numbers (bool, int or float dtype), or an error naming
+    ``name``.
+
+    Strings are never parsed as numbers (``"0.5"`` is text) and None is not nan, though
+    ``np.asarray(..., dtype=float)`` would do both; complex numbers are refused. An object
+    array (Fractions, mixed) is accepted when each element is a real number.
+    """
+    try:
+        array = np.asarray(values)
+    except ValueError:  # NumPy refuses ragged nested lists
+        raise ValueError(f"{name} has rows of different lengths; every sample needs the same "
+                         "number of values") from None  # fmt: skip
+    if array.dtype.kind == "c":
+        raise TypeError(f"{name} holds complex numbers; gradflow computes with real numbers only")
+    if array.dtype.kind == "O":
+        for v in array.flat:
+            if not is_real(v):
+                raise TypeError(f"{name} must hold real numbers, found {_kind(v)}")
+        try:
+            array = array.astype(np.float64)
+        except OverflowError:  # 10**400
+            raise ValueError(f"{name} holds a number too large for a float") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got an array of dtype {array.dtype}")
+    return array
+
+
 def available_memory() -> int:
     """Bytes of memory available to a new allocation (Linux: MemAvailable; else the physical
     memory; 2**63 when the system does not say)."""

@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from nn.checks import check_count, check_memory, check_real, shown
+from nn.checks import check_count, check_memory, check_real, real_array, shown
 from nn.init import make_rng
 
 Seed = int | np.random.Generator | None
@@ -325,38 +325,10 @@ def load_mnist(
 # ---------------------------------------------------------------------------- batching
 
 
-def _numeric(values: object, name: str) -> np.ndarray:
-    """``values`` as an array of real numbers, or an error naming ``name``.
-
-    Strings are never parsed as numbers ("0.5" is text), and complex numbers are refused:
-    NumPy would otherwise keep either silently, or fail later inside arithmetic.
-    """
-    try:
-        array = np.asarray(values)
-    except ValueError:  # NumPy refuses ragged nested lists
-        raise ValueError(f"{name} has rows of different lengths; every sample needs the same "
-                         "number of values") from None  # fmt: skip
-    if array.dtype.kind == "c":
-        raise TypeError(f"{name} holds complex numbers; gradflow trains on real numbers only")
-    if array.dtype.kind == "O":  # Fractions, Decimals, None, mixed: each must be a real number
-        for v in array.flat:
-            if not _is_real(v):
-                raise TypeError(f"{name} must hold real numbers, found {type(v).__name__} "
-                                f"{shown(v)}")  # fmt: skip
-        array = array.astype(np.float64)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got an array of dtype {array.dtype}")
-    return array
-
-
-def _is_real(v: object) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
-
-
 def check_xy(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
     """X and y as arrays of numbers with the same, nonzero number of samples, or an error
     naming X or y."""
-    X, y = _numeric(X, "X"), _numeric(y, "y")
+    X, y = real_array(X, "X"), real_array(y, "y")
     if X.ndim == 0 or y.ndim == 0:
         raise ValueError("X and y must be arrays with one row per sample, not scalars")
     if len(X) != len(y):

@@ -33,13 +33,13 @@ Gradients, per sample, before the 1/N of the mean (z a logit, p a probability, t
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from autograd import Tensor, Value, logsumexp, sum_of
+from nn.checks import real_array
 
 #: log(p) is clamped to at least this, as PyTorch's BCELoss does: log(0) costs 100, not inf.
 LOG_CLAMP = -100.0
@@ -67,15 +67,9 @@ def _is_tensor(pred: Any, who: str) -> bool:
 
 def _targets(target: Any, n: int, who: str) -> list[float]:
     """``target`` as a list of n floats: a number, or a sequence or array of n numbers."""
-    if isinstance(target, numbers.Real):
-        ts = [float(target)]
-    elif isinstance(target, Value):
+    if isinstance(target, Value):
         raise TypeError(f"{who}: the target must be numbers, not a Value (targets are constants)")
-    else:
-        try:
-            ts = [float(t) for t in np.asarray(target, dtype=np.float64).reshape(-1)]
-        except (TypeError, ValueError):
-            raise TypeError(f"{who}: target must be numbers, got {target!r}") from None
+    ts = real_array(target, f"{who}: target").astype(np.float64).reshape(-1).tolist()
     if len(ts) != n:
         raise ValueError(f"{who}: {n} predictions but {len(ts)} targets")
     return ts
@@ -149,10 +143,7 @@ def _tensor_targets(pred: Tensor, target: Any, who: str) -> np.ndarray:
                 "pass target.detach()"
             )
         target = target.data
-    try:
-        t = np.asarray(target, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{who}: target must be numbers, got {target!r}") from None
+    t = real_array(target, f"{who}: target").astype(np.float64)
     if pred.size == 0:
         raise ValueError(f"{who}: empty batch (a prediction of shape {pred.shape})")
     if t.shape != pred.shape and _per_sample(t.shape) != _per_sample(pred.shape):

@@ -26,6 +26,7 @@ import numpy as np
 from autograd import Tensor, Value, no_grad
 from autograd.graph import gc_paused
 from nn import losses
+from nn.checks import check_count, check_real, real_array, shown
 from nn.data import batches, check_xy
 from nn.init import make_rng
 from nn.optim import SGD, Optimizer
@@ -212,21 +213,45 @@ def _accuracy_rule(loss_fn: LossFn, y: np.ndarray) -> AccuracyFn:
 
 def _features(X: Any, name: str = "X") -> np.ndarray:
     """X as a 2-D float64 array (samples, features), or an error that names X and the problem."""
-    try:
-        array = np.asarray(X)
-    except ValueError:  # NumPy refuses ragged nested lists
-        raise ValueError(f"{name} has rows of different lengths; every sample needs the same "
-                         "number of features") from None  # fmt: skip
-    if array.dtype.kind == "c":
-        raise TypeError(f"{name} holds complex numbers; gradflow trains on real numbers only")
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold numbers, got an array of dtype {array.dtype}")
+    array = real_array(X, name)
     if array.ndim != 2:
         raise ValueError(
             f"{name} must be 2-D (samples, features), got shape {array.shape}; for one feature "
             "use X.reshape(-1, 1)"
         )
     return array.astype(np.float64, copy=False)
+
+
+def _check_settings(
+    optimizer: Any,
+    batch_size: Any,
+    progress: Any,
+    shuffle: Any,
+    validation_data: Any,
+    lr_schedule: Any,
+    accuracy: Any,
+) -> int | None:
+    """Check fit's settings before any work; return the batch size (None: the whole set)."""
+    methods = [getattr(optimizer, m, None) for m in ("step", "zero_grad")]
+    if optimizer is not None and not all(map(callable, methods)):
+        raise TypeError(
+            f"optimizer must be an optimizer (with step() and zero_grad()), such as "
+            f"nn.optim.SGD(model.parameters(), lr=0.1); got {shown(optimizer)}"
+        )
+    size = None if batch_size is None else check_count(batch_size, "batch_size")
+    for name, flag in (("progress", progress), ("shuffle", shuffle)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {shown(flag)}")
+    if validation_data is not None and not (
+        isinstance(validation_data, (tuple, list)) and len(validation_data) == 2
+    ):
+        raise TypeError(
+            f"validation_data must be a pair (X_val, y_val), got {shown(validation_data)}"
+        )
+    for name, fn in (("lr_schedule", lr_schedule), ("accuracy", accuracy)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{name} must be a function or None, got {shown(fn)}")
+    return size
 
 
 def _check_classes(model: Any, backend: Backend, X: np.ndarray, y: np.ndarray) -> None:
@@ -332,9 +357,11 @@ def fit(
     when the loss stops being finite (the parameters are not updated with that batch). With
     cross_entropy, labels are checked against the model's outputs before any update.
     """
+    batch_size = _check_settings(
+        optimizer, batch_size, progress, shuffle, validation_data, lr_schedule, accuracy
+    )
+    epochs = check_count(epochs, "epochs")
     X, y = check_xy(_features(X), y)
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     loss_fn = losses.get_loss(loss)
     backend = backend_for(model)
     if optimizer is None:
@@ -354,7 +381,7 @@ def fit(
     try:
         for epoch in range(epochs):
             if lr_schedule is not None:
-                optimizer.lr = float(lr_schedule(epoch))
+                optimizer.lr = check_real(lr_schedule(epoch), "lr_schedule(epoch)", 0.0)
             total_loss, outputs_seen, targets_seen = 0.0, [], []
             for b, (Xb, yb) in enumerate(batches(X, y, batch_size, shuffle=shuffle, seed=rng)):
                 _check_finite(Xb, yb, f"{epoch + 1}/{epochs}", f"{b + 1}/{n_batches}")
