@@ -95,24 +95,30 @@ class Op:
 
     def bind(self, **params: Any) -> Op:
         """This op with keyword parameters bound (cached: one op object per parameter set)."""
-        key = tuple(sorted((k, _hashable(v)) for k, v in params.items()))
+        key = tuple(params.items())  # call sites pass their parameters in a fixed order
         try:
             op = self._family.get(key)
         except TypeError:  # an unhashable parameter (an index array): an op of its own
-            op, key = None, None
+            return self._bound(params)
         if op is None:
             if len(self._family) >= _FAMILY_LIMIT:
                 self._family.clear()
-            forward, local, vjp = self._raw
-            op = Op(
-                functools.partial(forward, **params),
-                local=functools.partial(local, **params) if local else None,
-                vjp=functools.partial(vjp, **params) if vjp else None,
-                name=self._template,
-                params=params,
-            )
-            if key is not None:
-                self._family[key] = op
+            op = self._family[key] = self._bound(params)
+        return op
+
+    def _bound(self, params: dict[str, Any]) -> Op:
+        """A copy of this op with ``params`` bound into its forward and rules (no checks:
+        this op's were made when it was declared)."""
+        forward, local, vjp = self._raw
+        op = object.__new__(Op)
+        op.params = params
+        op._template = self._template
+        op.name = self._template.format(**params) if "{" in self._template else self._template
+        op.forward = functools.partial(forward, **params)
+        op.local = functools.partial(local, **params) if local else None
+        op.vjp = functools.partial(vjp, **params) if vjp else None
+        op._raw = (op.forward, op.local, op.vjp)
+        op._family = {}
         return op
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
@@ -138,12 +144,6 @@ def _scalar_engine() -> type:
     from autograd.value import Value
 
     return Value
-
-
-def _hashable(v: Any) -> Any:
-    if isinstance(v, list):
-        return tuple(_hashable(x) for x in v)
-    return v
 
 
 def _checked_first(op: Op, rule: Callable[..., Any], what: str) -> Callable[..., Any]:

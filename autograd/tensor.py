@@ -335,12 +335,40 @@ def log_softmax(x: np.ndarray, *, axis: int) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - _shift(x, axis))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
 # d/dx_j softmax(x)_i = s_i ([i = j] - s_j), so the VJP is s * (g - sum_i g_i s_i)
 @op(vjp=lambda g, x, out, axis: (out * (g - (g * out).sum(axis=axis, keepdims=True)),))
 @_ieee
 def softmax(x: np.ndarray, *, axis: int) -> np.ndarray:
-    e = np.exp(x - _shift(x, axis))
-    return e / e.sum(axis=axis, keepdims=True)
+    return _softmax(x, axis)
+
+
+def _cross_entropy_vjp(g: Any, z: Any, out: Any, target: np.ndarray) -> tuple[Any]:
+    # d/dz_ij mean_i (logsumexp(z_i) - z_i[t_i]) = (softmax(z_i)_j - [j == t_i]) / N
+    n = z.shape[0]
+    onehot = np.zeros(z.shape, dtype=z.dtype)
+    onehot[np.arange(n), target] = 1.0
+    p = _softmax(z, -1) if isinstance(z, np.ndarray) else z.softmax(axis=-1)
+    return ((p - onehot) * (g / n),)
+
+
+@op(name="cross_entropy", vjp=_cross_entropy_vjp)
+@_ieee
+def cross_entropy_op(z: np.ndarray, *, target: np.ndarray) -> np.ndarray:
+    """mean_i (logsumexp(z_i) - z_i[t_i]) over the rows of z (N, C): one node, where
+    ``-z.log_softmax(axis=1)[rows, t].mean()`` makes four (log-softmax, pick, mean, minus)."""
+    logp = log_softmax.forward(z, axis=-1)
+    return -logp[np.arange(z.shape[0]), target].mean()
+
+
+def cross_entropy(logits: Tensor, target: np.ndarray) -> Tensor:
+    """Softmax cross-entropy of logits (N, C) against N class indices, as one node whose VJP
+    is (softmax(z) - onehot(t)) / N. ``nn.cross_entropy`` checks its arguments and calls it."""
+    return _unary(cross_entropy_op.bind(target=target), logits)
 
 
 def _linear_vjp(g: np.ndarray, x: np.ndarray, w: np.ndarray, *bias_out: np.ndarray) -> tuple:

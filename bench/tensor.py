@@ -7,7 +7,7 @@ batch run side by side:
 - "numpy": the textbook equations written out by hand, no autodiff (forward z = a W.T + b,
   a = relu(z); softmax - one-hot for the output delta; then BP2-BP4 layer by layer);
 - "tensor": gradflow's Tensor engine with nn.Sequential(nn.Linear, nn.ReLU, ...) and the
-  cross-entropy written as ``-logits.log_softmax(axis=1)[rows, y].mean()``; autodiff does the
+  cross-entropy as ``nn.cross_entropy`` (one fused node); autodiff does the
   backward pass;
 - "torch": PyTorch CPU nn + F.cross_entropy + optim.SGD (skipped when PyTorch is absent).
 
@@ -29,6 +29,7 @@ import numpy as np
 
 from autograd.tensor import Tensor
 from nn.linear import Linear, ReLU, Sequential
+from nn.losses import cross_entropy
 
 SIZES = (64, 128, 128, 10)
 BATCHES = (32, 256, 1797)
@@ -136,7 +137,7 @@ class GradflowTensor:
 
     def forward(self) -> None:
         logits = self.model(self.X)
-        self.loss = -logits.log_softmax(axis=1)[self.rows, self.y].mean()
+        self.loss = cross_entropy(logits, self.y)
 
     def backward(self) -> None:
         self.loss.backward()

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, Value, logsumexp, sum_of
+from autograd.tensor import cross_entropy as tensor_cross_entropy
 from nn.checks import real_array
 
 #: log(p) is clamped to at least this, as PyTorch's BCELoss does: log(0) costs 100, not inf.
@@ -267,8 +268,8 @@ def cross_entropy(logits: Any, target: Any) -> Value | Tensor:
         rows = logits if logits.ndim == 2 else logits.reshape(1, -1)
         n, c = rows.shape
         classes = _class_indices(target, n, c)
-        # Row i's entry t_i of the log-softmax: integer-array indexing picks one per row.
-        return -rows.log_softmax(axis=1)[np.arange(n), classes].mean()
+        # One node (autograd.tensor.cross_entropy): its VJP is (softmax(z) - onehot(t)) / N
+        return tensor_cross_entropy(rows, classes)
     if not isinstance(logits, Sequence) or not logits:
         raise TypeError("cross_entropy: logits must be a list of Values or a list of lists")
     one_sample = isinstance(logits[0], Value)
