@@ -12,7 +12,7 @@ For example::
 from viz.diagram import Diagram, GraphvizNotFoundError, Layout
 from viz.draw import LargeGraphWarning, draw
 from viz.plots import plot_activations, plot_decision_boundary, plot_grad_flow, plot_history
-from viz.steps import BackwardTable, backward_table, draw_steps, save_steps
+from viz.steps import BackwardTable, Stepper, backward_table, draw_steps, save_steps, stepper
 
 draw_dot = draw  # micrograd's name for the same function
 
@@ -22,6 +22,7 @@ __all__ = [
     "GraphvizNotFoundError",
     "LargeGraphWarning",
     "Layout",
+    "Stepper",
     "backward_table",
     "draw",
     "draw_dot",
@@ -31,4 +32,5 @@ __all__ = [
     "plot_grad_flow",
     "plot_history",
     "save_steps",
+    "stepper",
 ]

@@ -32,6 +32,7 @@ from viz import style
 from viz.collapse import Group, assign_layers, find_neurons, fold_layers, path_nodes, resolve_focus
 from viz.diagram import Diagram, Layout, can_render
 from viz.format import NodeNames, all_finite, all_zero, fmt_sum, fmt_value, shape_of
+from viz.frames import Backward, Done
 from viz.graph_view import SATURATION, EdgeInfo, GraphView, has_backward
 from viz.select import Mirror, select
 
@@ -426,11 +427,7 @@ def _column(groups: list[Group]) -> int:
 # ---------------------------------------------------------------------------- builder
 
 
-@dataclass(frozen=True)
-class FrameState:
-    """What ``draw_steps`` frame ``step`` shows: steps 0..step done, ``step`` just now."""
-
-    step: int
+FrameState = Backward  # the earlier name of a backward frame
 
 
 class Builder:
@@ -447,7 +444,7 @@ class Builder:
         nodes: list[Any],
         groups: Sequence[Group] = (),
         *,
-        frame: FrameState | None = None,
+        frame: Done | None = None,
         layout: Layout | None = None,
         steps_legend: bool = False,
         legend_label: str | None = None,
@@ -463,7 +460,7 @@ class Builder:
         self.groups = list(groups)
         self.owner = {m: g for g in self.groups for m in g.members}
         self.group_names = {id(g): f"g{k}" for k, g in enumerate(self.groups)}
-        self.frame = frame
+        self.frame = frame or Done()  # what is known yet (viz.frames)
         self.layout = layout
         self.steps_legend = steps_legend or frame is not None
         self.legend_label = legend_label  # frames reuse the legend of the final layout
@@ -509,20 +506,13 @@ class Builder:
         """With ``highlight``: is this node off the highlighted paths (drawn greyed)?"""
         return self.highlight is not None and node not in self.highlight
 
-    def step_index(self, node: Any) -> int | None:
-        step = self.view.step_of.get(node)
-        return None if step is None else step.index
-
     def is_final(self, node: Any) -> bool:
-        """In a frame: has this node's step happened? Outside frames: always."""
-        if self.frame is None:
-            return True
-        index = self.step_index(node)
-        return index is not None and index <= self.frame.step
+        """Is this node's gradient final (in a frame: yet)?"""
+        return self.frame.final(self.view, node)
 
     def traversed(self, edge: EdgeInfo | None) -> bool:
-        """In a frame: has gradient flowed along this edge yet? Outside frames: always."""
-        return self.frame is None or edge is None or edge.step <= self.frame.step
+        """Has gradient flowed along this edge (in a frame: yet)?"""
+        return self.frame.traversed(self.view, edge)
 
     def add_role(self, role: str) -> None:
         if role not in self.roles:
@@ -607,7 +597,7 @@ class Builder:
         downs = [t.downstream for t in terms]
         scalar = not view.is_tensor
         spec = self.opt.number_format
-        if not self.is_final(node) and len(terms) < len(view.terms[node]):
+        if not self.is_final(node) and (not terms or len(terms) < len(view.terms[node])):
             if not terms:
                 return ["grad ?"]
             if scalar:
@@ -656,14 +646,15 @@ class Builder:
             )
         rows = ["  ".join(head)] if head else []
         if "data" in self.opt.rows and node.data is not None:
-            rows.append(f"data {escape(self.fmt(node.data))}")
+            known = self.frame.computed(self.view, node)
+            rows.append(f"data {escape(self.fmt(node.data)) if known else '?'}")
         if "grad" in self.opt.rows and self.view.grads_shown:
             rows.extend(escape(row) for row in self.grad_rows(node))
         if getattr(node, "note", ""):
             rows.append(f"<i>{escape(node.note)}</i>")
         cues = [style.MARK_CUES[m] for m in marks]
         if highlight:
-            cues.insert(0, style.HIGHLIGHT_CUE)
+            cues.insert(0, self.frame.cue)
         if cues:
             rows.append("<i>" + escape(", ".join(cues)) + "</i>")
         if not rows:
@@ -684,7 +675,7 @@ class Builder:
             return ""
         scalar_local = edge.local is not None and not isinstance(edge.local, np.ndarray)
         if not self.traversed(edge):
-            return f"? × {self.fmt(edge.local)} = ?" if scalar_local else "?"
+            return self.frame.pending_label(self.fmt(edge.local) if scalar_local else "")
         if scalar_local and not isinstance(edge.upstream, np.ndarray):
             text = (
                 f"{self.fmt(edge.upstream)} × {self.fmt(edge.local)} = {self.fmt(edge.downstream)}"
@@ -710,7 +701,7 @@ class Builder:
         else:  # a pending gradient has no marks yet; a nan in the forward value does
             marks = [] if all_finite(node.data) else ["nonfinite"]
         self.marks.update(marks)
-        highlight = self.frame is not None and self.step_index(node) == self.frame.step
+        highlight = self.frame.now(self.view, node)
         classes = " ".join(([role] if role else []) + marks + (["now"] if highlight else []))
         if self.dimmed(node):
             classes = (classes + " dimmed").strip()
@@ -816,7 +807,7 @@ class Builder:
                 dim = self.dimmed(node) or self.dimmed(parent)
                 self.operand_edge(tail, head, edge, dim=dim)
             if head_group is None:
-                done = self.frame is None or self.is_final(node)
+                done = self.frame.made(self.view, node)
                 attrs = {} if done else style.edge_attrs([], pending=True)
                 if self.dimmed(node):
                     attrs["color"] = style.DIMMED.border
@@ -880,7 +871,7 @@ class Builder:
             marks = self.view.edge_marks(edge)
         else:  # no gradient flows to this operand (a tensor that needs none)
             marks = ["noflow"] if self.view.steps is not None else []
-        if self.frame is not None and not self.traversed(edge):
+        if not self.traversed(edge):
             self.edge(tail, head, self.edge_label(edge, []), **style.edge_attrs([], pending=True))
             return
         self.marks.update(m for m in marks if m != "noflow")

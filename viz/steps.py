@@ -14,14 +14,16 @@ None of these changes the graph: the steps are recorded with every ``.grad`` res
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from viz.diagram import Diagram, parse_layout, render_bytes
-from viz.draw import MAX_NODES, Builder, FrameState, Options, check_options
+from viz.draw import MAX_NODES, Builder, Options, check_options
 from viz.format import NodeNames, fmt_value
+from viz.frames import Backward, Done, Forward
 from viz.graph_view import SATURATION, GraphView, StepInfo
 
 
@@ -42,6 +44,8 @@ def draw_steps(
     legend: bool = True,
     max_nodes: int | None = MAX_NODES,
     saturation: float = SATURATION,
+    forward: bool = False,
+    start: bool = False,
 ) -> list[Diagram]:
     """One diagram per backward step, root first, every frame laid out identically.
 
@@ -49,6 +53,10 @@ def draw_steps(
     frame pins each node and edge where that layout put it. A graph with more than
     ``max_nodes`` nodes is refused (that many frames is no lesson); pass ``max_nodes=None``
     to make them anyway, or draw a part of the graph with ``viz.draw(root, focus=...)``.
+
+    ``forward=True`` puts the forward pass first, one frame per node in topological order
+    (its value appears); ``start=True`` adds step 0, every value and no gradient yet. Each
+    frame's ``step_id`` says which it is: "forward-3", "step-0", "step-5".
     """
     check_options(rankdir, digits, max_nodes)
     view = _stepped_view(root, saturation, "draw_steps")
@@ -61,25 +69,52 @@ def draw_steps(
     options = Options(rankdir, digits, legend)
     final = Builder(view, options, view.nodes, steps_legend=True)
     layout = parse_layout(render_bytes(final.build().source, "json", "dot"))
-    frames = []
+    names = NodeNames(view.nodes, view.index, digits)
+    plan: list[tuple[Done, str, str]] = []
+    if forward:
+        for k, node in enumerate(view.nodes):
+            text = forward_caption(view, node, k, names, digits)
+            plan.append((Forward(k), f"forward-{k + 1}", text))
+    if start:
+        plan.append((Backward(-1), "step-0", start_caption(view, names, digits)))
     for step in view.steps or ():
+        plan.append(
+            (Backward(step.index), f"step-{step.index + 1}", caption(view, step, digits, names))
+        )
+    frames = []
+    for frame, step_id, text in plan:
         builder = Builder(
             view,
             options,
             view.nodes,
-            frame=FrameState(step.index),
+            frame=frame,
             layout=layout,
             legend_label=final.legend_label,
         )
-        frames.append(
-            Diagram(
-                builder.build(),
-                engine="nop2",
-                caption=caption(view, step, digits),
-                node_count=len(view.nodes),
-            )
-        )
+        diagram = Diagram(builder.build(), engine="nop2", caption=text, node_count=len(view.nodes))
+        diagram.step_id = step_id
+        frames.append(diagram)
     return frames
+
+
+def forward_caption(view: GraphView, node: Any, k: int, names: NodeNames, digits: int) -> str:
+    """What frame ``k`` of the forward pass computes, in one sentence."""
+    head = f"Forward {k + 1} of {len(view.nodes)}: "
+    value = fmt_value(node.data, digits)
+    if not node.parents:
+        role = {"param": "a parameter", "input": "an input", "const": "a constant"}
+        return head + f"{names(node)} is {role.get(view.role(node), 'a leaf')}, {value}."
+    operands = " and ".join(f"{names(p)} = {fmt_value(p.data, digits)}" for p in node.parents)
+    return head + f"{names(node)} = {value}, by {node.op} from {operands}."
+
+
+def start_caption(view: GraphView, names: NodeNames, digits: int) -> str:
+    """Step 0: the forward pass is done, the backward has not started."""
+    value = fmt_value(view.root.data, digits)
+    return (
+        f"Step 0: the forward pass is done, {names(view.root)} = {value}; no gradient is "
+        f"known yet. The backward starts at {names(view.root)}, whose gradient is 1."
+    )
 
 
 def caption(
@@ -117,54 +152,101 @@ _PAGE = """<!DOCTYPE html>
 <title>{title}</title>
 <style>
 body {{ font-family: Helvetica, Arial, sans-serif; margin: 1em 2em; color: #222; }}
-nav {{ margin: 0.5em 0; }}
-nav button {{ font-size: 1em; padding: 0.3em 0.9em; }}
-.frame {{ display: none; }}
-.frame.current {{ display: block; }}
-.frame svg {{ max-width: 100%; height: auto; }}
-.caption {{ font-size: 1.05em; min-height: 2.6em; }}
-table.steps {{ border-collapse: collapse; margin-top: 1.5em; font-size: 0.9em; }}
-table.steps td, table.steps th {{ border: 1px solid #bbb; padding: 0.2em 0.6em; }}
-table.steps tbody.current {{ background: #cdeee3; }}
 </style>
 </head>
 <body>
 <h1>{title}</h1>
+{stepper}
+</body>
+</html>
+"""
+
+# The stepper: frames, buttons, the table; the same HTML in a page and in a notebook cell.
+# Without JavaScript (a notebook exported to static HTML, a viewer that strips scripts) every
+# frame is shown one below the other; the script turns that into one frame at a time.
+_STEPPER = """<div class="gf-stepper" id="{uid}stepper">
+<style>
+.gf-stepper nav {{ margin: 0.5em 0; }}
+.gf-stepper nav button {{ font-size: 1em; padding: 0.3em 0.9em; }}
+.gf-stepper.live .frame {{ display: none; }}
+.gf-stepper.live .frame.current {{ display: block; }}
+.gf-stepper .frame svg {{ max-width: 100%; height: auto; }}
+.gf-stepper .caption {{ font-size: 1.05em; min-height: 2.6em; }}
+.gf-stepper table.steps {{ border-collapse: collapse; margin-top: 1.5em; font-size: 0.9em; }}
+.gf-stepper table.steps td, .gf-stepper table.steps th {{
+  border: 1px solid #bbb; padding: 0.2em 0.6em; }}
+.gf-stepper table.steps tbody.current {{ background: #cdeee3; }}
+</style>
 <nav>
-<button type="button" id="prev">&larr; previous</button>
-<span id="counter">step 1 of {count}</span>
-<button type="button" id="next">next &rarr;</button>
-<span>(or the left and right arrow keys)</span>
+<button type="button" id="{uid}prev">&larr; previous</button>
+<button type="button" id="{uid}play">play</button>
+<button type="button" id="{uid}next">next &rarr;</button>
+<span class="counter">{count} frames</span>
+<span>(or the left and right arrow keys; a step has its own address, #step=6)</span>
 </nav>
 {frames}
 {table}
 <script>
 (function () {{
-  var frames = document.querySelectorAll("div.frame");
-  var rows = document.querySelectorAll("table.steps tbody");
-  var current = 0;
+  var root = document.getElementById("{uid}stepper");
+  var frames = root.querySelectorAll("div.frame");
+  var rows = root.querySelectorAll("table.steps tbody");
+  var counter = root.querySelector(".counter");
+  var play = document.getElementById("{uid}play");
+  var standalone = {standalone};
+  var current = 0, timer = null;
+  root.classList.add("live");
   function show(k) {{
-    if (k < 0 || k >= frames.length) return;
+    if (k < 0 || k >= frames.length) return false;
     frames[current].classList.remove("current");
-    if (rows[current]) rows[current].classList.remove("current");
     current = k;
     frames[current].classList.add("current");
-    if (rows[current]) rows[current].classList.add("current");
-    document.getElementById("counter").textContent =
-      "step " + (current + 1) + " of " + frames.length;
+    var key = frames[current].getAttribute("data-key");
+    var step = key.indexOf("step=") === 0 ? Number(key.slice(5)) : 0;
+    for (var r = 0; r < rows.length; r++) {{
+      rows[r].classList.toggle("current", Number(rows[r].getAttribute("data-step")) === step);
+    }}
+    counter.textContent = frames[current].getAttribute("data-title") +
+      " (" + (current + 1) + " of " + frames.length + ")";
+    if (standalone && window.history.replaceState) {{
+      window.history.replaceState(null, "", "#" + key);
+    }}
+    return true;
   }}
-  document.getElementById("prev").addEventListener("click", function () {{ show(current - 1); }});
-  document.getElementById("next").addEventListener("click", function () {{ show(current + 1); }});
-  document.addEventListener("keydown", function (event) {{
-    if (event.key === "ArrowLeft") show(current - 1);
-    if (event.key === "ArrowRight") show(current + 1);
+  function stop() {{
+    if (timer) {{ clearInterval(timer); timer = null; }}
+    play.textContent = "play";
+  }}
+  function fromHash() {{
+    var key = window.location.hash.slice(1);
+    for (var k = 0; k < frames.length; k++) {{
+      if (frames[k].getAttribute("data-key") === key) return k;
+    }}
+    return -1;
+  }}
+  document.getElementById("{uid}prev").addEventListener("click", function () {{
+    stop(); show(current - 1); }});
+  document.getElementById("{uid}next").addEventListener("click", function () {{
+    stop(); show(current + 1); }});
+  play.addEventListener("click", function () {{
+    if (timer) {{ stop(); return; }}
+    if (current === frames.length - 1) show(0);
+    play.textContent = "pause";
+    timer = setInterval(function () {{ if (!show(current + 1)) stop(); }}, 1200);
   }});
-  show(0);
+  root.setAttribute("tabindex", "0");
+  (standalone ? document : root).addEventListener("keydown", function (event) {{
+    if (event.key === "ArrowLeft") {{ stop(); show(current - 1); }}
+    if (event.key === "ArrowRight") {{ stop(); show(current + 1); }}
+  }});
+  if (standalone) window.addEventListener("hashchange", function () {{
+    var k = fromHash(); if (k >= 0) show(k); }});
+  var first = standalone ? fromHash() : -1;
+  frames[0].classList.add("current");
+  show(first >= 0 ? first : 0);
 }})();
 </script>
-</body>
-</html>
-"""
+</div>"""
 
 _XML_PROLOGUE = re.compile(r"^\s*<\?xml[^>]*\?>\s*(<!DOCTYPE[^>]*>\s*)?", re.DOTALL)
 
@@ -175,6 +257,77 @@ def inline_svg(svg: str, prefix: str) -> str:
     return re.sub(r'\bid="', f'id="{prefix}', svg)
 
 
+def _frame_title(step_id: str) -> str:
+    kind, _, k = step_id.partition("-")
+    return f"forward {k}" if kind == "forward" else f"step {k}"
+
+
+class Stepper:
+    """The forward and backward passes as frames to step through, with the backward table.
+
+    In Jupyter (JupyterLab and the classic notebook) it shows inline: previous, play/pause,
+    next, the arrow keys; exported to static HTML without scripts, every frame is shown in
+    order. ``save(path)`` writes the same as a self-contained page where each frame has its
+    own address (``#forward=3``, ``#step=0`` for the forward values only, ``#step=6``).
+    """
+
+    def __init__(self, frames: list[Diagram], table: BackwardTable) -> None:
+        self.frames = frames
+        self.table = table
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def html(self, *, standalone: bool = False) -> str:
+        # Ids unique per stepper, so that several can live in one notebook.
+        uid = "" if standalone else f"gf{uuid.uuid4().hex[:8]}-"
+        parts = []
+        for k, frame in enumerate(self.frames, start=1):
+            step_id = getattr(frame, "step_id", f"step-{k}")
+            key = step_id.replace("-", "=")
+            svg = inline_svg(frame.pipe("svg").decode("utf-8"), f"{uid}f{k}-")
+            parts.append(
+                f'<div class="frame" id="{uid}frame-{k}" data-key="{key}" '
+                f'data-title="{_frame_title(step_id)}">\n'
+                f'<p class="caption">{escape(frame.caption)}</p>\n{svg}</div>'
+            )
+        return _STEPPER.format(
+            uid=uid,
+            count=len(self.frames),
+            frames="\n".join(parts),
+            table=self.table._repr_html_(),
+            standalone="true" if standalone else "false",
+        )
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+    def save(self, path: str | Path, title: str = "Backward pass, step by step") -> str:
+        page = _PAGE.format(title=escape(title), stepper=self.html(standalone=True))
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(page, encoding="utf-8")
+        return str(path)
+
+    def __repr__(self) -> str:
+        return f"<viz.Stepper: {len(self.frames)} frames; in Jupyter it shows inline>"
+
+
+def stepper(
+    root: Any,
+    rankdir: str = "LR",
+    *,
+    digits: int = 4,
+    forward: bool = True,
+    **options: Any,
+) -> Stepper:
+    """The forward pass (values appearing in topological order, if ``forward``), step 0
+    (every value, no gradient yet), then every backward step, as a ``Stepper``: inline in
+    Jupyter, or ``.save(path)`` as a page."""
+    frames = draw_steps(root, rankdir, digits=digits, forward=forward, start=True, **options)
+    return Stepper(frames, backward_table(root, digits=digits))
+
+
 def save_steps(
     root: Any,
     path: str | Path,
@@ -182,30 +335,12 @@ def save_steps(
     *,
     digits: int = 4,
     title: str = "Backward pass, step by step",
+    forward: bool = True,
     **options: Any,
 ) -> str:
-    """Write the frames of ``draw_steps`` as one self-contained HTML flip-book.
-
-    Every frame is inline SVG; previous/next buttons and the arrow keys flip through them;
-    the backward table below highlights the current step. No network access is needed.
-    """
-    frames = draw_steps(root, rankdir, digits=digits, **options)
-    table = backward_table(root, digits=digits)
-    parts = []
-    for k, frame in enumerate(frames, start=1):
-        svg = inline_svg(frame.pipe("svg").decode("utf-8"), f"f{k}-")
-        current = " current" if k == 1 else ""
-        parts.append(
-            f'<div class="frame{current}" id="frame-{k}" data-step="{k}">\n'
-            f'<p class="caption">{escape(frame.caption)}</p>\n{svg}</div>'
-        )
-    page = _PAGE.format(
-        title=escape(title), count=len(frames), frames="\n".join(parts), table=table._repr_html_()
-    )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return str(path)
+    """Write the forward pass, step 0 and every backward step as one self-contained HTML
+    flip-book (inline SVG, no network access); see ``Stepper``."""
+    return stepper(root, rankdir, digits=digits, forward=forward, **options).save(path, title)
 
 
 # ---------------------------------------------------------------------------- table
