@@ -27,7 +27,9 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 def value(x: Any) -> Any:
     """The number in ``x``: x itself for a float or array, ``x.data`` for a node. Piecewise
     rules branch on it (relu: 1 if x > 0 else 0), since a node has no truth value."""
-    return x if type(x) is float or type(x) is np.ndarray else x.data
+    if type(x) is float or type(x) is np.ndarray or isinstance(x, (int, np.generic)):
+        return x
+    return x.data
 
 
 def div(a: Any, b: Any) -> Any:
@@ -46,17 +48,62 @@ def power(x: Any, y: Any) -> Any:
 
 def exp(x: Any) -> Any:
     """e ** x (exp(1000) = inf for a float)."""
-    return ieee.exp(x) if type(x) is float else x.exp()
+    if type(x) is float:
+        return ieee.exp(x)
+    if type(x) is np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.exp(x)
+    return x.exp()
 
 
 def log(x: Any) -> Any:
     """Natural log (log(0) = -inf, log(-1) = nan for a float)."""
-    return ieee.log(x) if type(x) is float else x.log()
+    if type(x) is float:
+        return ieee.log(x)
+    if type(x) is np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.log(x)
+    return x.log()
 
 
 def sigmoid(x: Any) -> Any:
-    """1 / (1 + e ** -x), stable for any float."""
-    return ieee.sigmoid(x) if type(x) is float else x.sigmoid()
+    """1 / (1 + e ** -x), stable for any float or array."""
+    if type(x) is float:
+        return ieee.sigmoid(x)
+    if type(x) is np.ndarray:  # e**min(x, 0) / (1 + e**-|x|): no exponent is positive
+        return np.exp(np.minimum(x, 0.0)) / (1.0 + np.exp(-np.abs(x)))
+    return x.sigmoid()
+
+
+def _is_node(x: Any) -> bool:
+    return not (type(x) is np.ndarray or isinstance(x, (float, int, np.generic)))
+
+
+def where(condition: np.ndarray, a: Any, b: Any) -> Any:
+    """a where ``condition`` holds, else b (``np.where``). ``condition`` is computed from
+    numbers (``value(x) > 0``), never differentiated; a and b may be Tensors, and then the
+    result is a Tensor whose gradient goes to a or b by the same condition (select)."""
+    if _is_node(a) or _is_node(b):
+        from autograd.tensor import where as tensor_where
+
+        return tensor_where(condition, a, b)
+    return np.where(condition, a, b)
+
+
+def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+    """x repeated to ``shape`` (``np.broadcast_to``; for a Tensor an op, whose gradient is
+    the sum over the copies)."""
+    if type(x) is np.ndarray or isinstance(x, (float, np.generic)):
+        return np.broadcast_to(x, shape)
+    return x.broadcast_to(shape)
+
+
+def swap_last(x: Any) -> Any:
+    """x with its last two axes swapped (the transpose of a stack of matrices)."""
+    if type(x) is np.ndarray:
+        return np.swapaxes(x, -1, -2)
+    perm = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    return x.transpose(perm)
 
 
 def normal_cdf(x: Any) -> Any:

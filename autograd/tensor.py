@@ -41,6 +41,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from autograd import dmath as dm
 from autograd import engine
 from autograd.graph import _clock, bump_version, modes
 from autograd.op import ENGINES, Op, op
@@ -107,7 +108,7 @@ def _power_const_vjp(g: Any, x: Any, out: Any, k: float) -> tuple[Any]:
     if k == 0.0:
         return (g * 0.0 if not isinstance(g, np.ndarray) else np.zeros_like(g),)
     with _quiet(all="ignore"):
-        return (g * (k * x ** (k - 1.0)),)
+        return (g * (x ** (k - 1.0) * k),)
 
 
 @op(name="**{k:g}", vjp=_power_const_vjp)
@@ -120,9 +121,10 @@ def power_const(x: np.ndarray, *, k: float) -> np.ndarray:
 def _power_vjp(g: np.ndarray, x: np.ndarray, y: np.ndarray, out: np.ndarray) -> tuple:
     # d/dx x**y = y * x**(y - 1)   (0 where y = 0, as in PyTorch: no 0 * inf at x = 0)
     # d/dy x**y = x**y * log(x)    (0 where x = 0 and y >= 0, as in PyTorch)
+    xv, yv = dm.value(x), dm.value(y)
     with _quiet(all="ignore"):
-        d_base = np.where(y == 0.0, 0.0, g * (y * np.power(x, y - 1.0)))
-        d_exponent = np.where((x == 0.0) & (y >= 0.0), 0.0, g * (out * np.log(x)))
+        d_base = dm.where(yv == 0.0, 0.0, g * (y * x ** (y - 1.0)))
+        d_exponent = dm.where((xv == 0.0) & (yv >= 0.0), 0.0, g * (out * dm.log(x)))
     return d_base, d_exponent
 
 
@@ -141,16 +143,16 @@ def _matmul_vjp(g: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray) ->
     """
     if a.ndim == 2 and b.ndim == 2:  # the common case, spelled out
         return (lambda: g @ b.T), (lambda: a.T @ g)
-    a2 = a[np.newaxis, :] if a.ndim == 1 else a
-    b2 = b[:, np.newaxis] if b.ndim == 1 else b
+    a2 = a.reshape((1, a.shape[0])) if a.ndim == 1 else a
+    b2 = b.reshape((b.shape[0], 1)) if b.ndim == 1 else b
     g2 = g.reshape(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1]))
 
     def d_a() -> np.ndarray:
-        ga = engine.unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape)
+        ga = engine.unbroadcast(g2 @ dm.swap_last(b2), a2.shape)
         return ga.reshape(a.shape)
 
     def d_b() -> np.ndarray:
-        gb = engine.unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape)
+        gb = engine.unbroadcast(dm.swap_last(a2) @ g2, b2.shape)
         return gb.reshape(b.shape)
 
     return d_a, d_b
@@ -172,7 +174,7 @@ def _kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
 
 def _spread(g: np.ndarray, shape: tuple[int, ...], axis: Any) -> np.ndarray:
     """g copied to every position of ``shape`` that was reduced into it."""
-    return np.broadcast_to(np.reshape(g, _kept_shape(shape, axis)), shape)
+    return dm.broadcast_to(g.reshape(_kept_shape(shape, axis)), shape)
 
 
 @op(name="sum", vjp=lambda g, x, out, axis, keepdims: (_spread(g, x.shape, axis),))
@@ -201,7 +203,7 @@ def _winners_vjp(g: np.ndarray, x: np.ndarray, out: np.ndarray, axis: Any, keepd
     kept = _kept_shape(x.shape, axis)
     winners = x == np.reshape(out, kept)
     count = winners.sum(axis=axis, keepdims=True, dtype=x.dtype)
-    return (np.where(winners, np.reshape(g, kept) / count, 0.0),)
+    return (dm.where(winners, g.reshape(kept) / count, 0.0),)
 
 
 @op(name="max", vjp=_winners_vjp)
@@ -247,17 +249,56 @@ def _is_basic(index: Any) -> bool:
 def _index_vjp(g: np.ndarray, x: np.ndarray, out: np.ndarray, index: Any) -> tuple:
     # g goes back where the elements came from, zeros elsewhere; an element picked several
     # times (x[[0, 0]]) adds its gradients, by np.add.at (a plain += would keep only one)
-    full = np.zeros(x.shape, dtype=g.dtype)
-    if _is_basic(index):
-        full[index] = g
-    else:
-        np.add.at(full, index, g)
-    return (full,)
+    return (scatter(g, x.shape, index),)
 
 
 @op(name="index", vjp=_index_vjp)
 def index_op(x: np.ndarray, *, index: Any) -> np.ndarray:
     return x[index]
+
+
+# where(c, a, b): a where c holds, else b; the gradient goes the same way (select)
+@op(
+    name="where",
+    vjp=lambda g, a, b, out, condition: (dm.where(condition, g, 0.0), dm.where(condition, 0.0, g)),
+)
+def where_op(a: np.ndarray, b: np.ndarray, *, condition: np.ndarray) -> np.ndarray:
+    return np.where(condition, a, b)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """a where ``condition`` (a boolean array, or a Tensor's truth) holds, else b: as
+    ``np.where``, with the gradient going to a or b by the same condition."""
+    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    operands = (_lift(a, like, "where"), _lift(b, like, "where"))
+    op = where_op.bind(condition=cond)
+    return _node(_forward(op, operands), op, operands)
+
+
+# broadcast_to: each copy of x passes its gradient back, and the driver sums the copies
+@op(name="broadcast_to", vjp=lambda g, x, out, shape: (g,))
+def broadcast_to_op(x: np.ndarray, *, shape: tuple[int, ...]) -> np.ndarray:
+    return np.broadcast_to(x, shape)
+
+
+# scatter(g, shape, index): zeros of ``shape`` with g added at ``index`` (the VJP of
+# indexing); linear in g, so its own VJP is indexing again
+@op(name="scatter", vjp=lambda g, x, out, shape, index: (g[index],))
+def scatter_op(x: np.ndarray, *, shape: tuple[int, ...], index: Any) -> np.ndarray:
+    full = np.zeros(shape, dtype=x.dtype)
+    if _is_basic(index):
+        full[index] = x
+    else:
+        np.add.at(full, index, x)  # an element picked twice adds both (a plain += keeps one)
+    return full
+
+
+def scatter(g: Any, shape: tuple[int, ...], index: Any) -> Any:
+    """zeros(shape) with g added at ``index``: an array for an array, a node for a Tensor."""
+    if type(g) is np.ndarray:
+        return scatter_op.bind(shape=shape, index=index).forward(g)
+    return _unary(scatter_op.bind(shape=shape, index=index), g)
 
 
 @op(vjp=lambda g, x, out: (g * out,))  # d/dx e**x = e**x
@@ -295,7 +336,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return _sigmoid(x)
 
 
-@op(vjp=lambda g, x, out: (g * _sigmoid(x),))  # d/dx log(1 + e**x) = sigmoid(x)
+@op(vjp=lambda g, x, out: (g * dm.sigmoid(x),))  # d/dx log(1 + e**x) = sigmoid(x)
 def softplus(x: np.ndarray) -> np.ndarray:
     """max(x, 0) + log(1 + e**-|x|): the exponent is never positive, and log1p keeps
     e**-|x| below 1e-16 instead of rounding 1 + e**-|x| to 1."""
@@ -303,18 +344,21 @@ def softplus(x: np.ndarray) -> np.ndarray:
 
 
 # d/dx |x| = sign(x), with abs'(0) = 0 and abs'(nan) = 0 as in PyTorch
-@op(name="abs", vjp=lambda g, x, out: (np.where(x > 0, g, np.where(x < 0, -g, 0.0)),))
+@op(
+    name="abs",
+    vjp=lambda g, x, out: (dm.where(dm.value(x) > 0, g, dm.where(dm.value(x) < 0, -g, 0.0)),),
+)
 def absolute(x: np.ndarray) -> np.ndarray:
     return np.abs(x)
 
 
 # d/dx max(0, x) = 1 for x > 0, else 0 (relu'(0) = 0); nan passes its gradient, as PyTorch
-@op(vjp=lambda g, x, out: (np.where(x <= 0.0, 0.0, g),))
+@op(vjp=lambda g, x, out: (dm.where(dm.value(x) <= 0.0, 0.0, g),))
 def relu(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0.0)
 
 
-@op(vjp=lambda g, x, out, slope: (np.where(x > 0.0, g, slope * g),))  # 1 for x > 0, else slope
+@op(vjp=lambda g, x, out, slope: (dm.where(dm.value(x) > 0.0, g, g * slope),))  # 1, or slope
 def leaky_relu(x: np.ndarray, *, slope: float) -> np.ndarray:
     return np.where(x > 0.0, x, slope * x)
 
@@ -326,7 +370,7 @@ def _shift(x: np.ndarray, axis: int) -> np.ndarray:
 
 
 # d/dx_j log_softmax(x)_i = [i = j] - softmax(x)_j, so the VJP is g - softmax(x) * sum_i g_i
-@op(vjp=lambda g, x, out, axis: (g - np.exp(out) * g.sum(axis=axis, keepdims=True),))
+@op(vjp=lambda g, x, out, axis: (g - dm.exp(out) * g.sum(axis=axis, keepdims=True),))
 @_ieee
 def log_softmax(x: np.ndarray, *, axis: int) -> np.ndarray:
     """x_i - logsumexp(x) along ``axis``, with logsumexp(x) = m + log(sum_j e**(x_j - m)),
@@ -719,6 +763,16 @@ class Tensor:
                 f"cannot reshape a tensor of shape {self._data.shape} into shape {new}"
             ) from None
         return _unary(reshape.bind(shape=new), self)
+
+    def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
+        """The values repeated to ``shape`` (NumPy's broadcasting rules); backward sums the
+        copies' gradients."""
+        shape = tuple(int(n) for n in shape)
+        try:
+            np.broadcast_shapes(self._data.shape, shape)
+        except ValueError:
+            raise ValueError(f"cannot broadcast shape {self._data.shape} to {shape}") from None
+        return _unary(broadcast_to_op.bind(shape=shape), self)
 
     def transpose(self, *axes: int) -> Tensor:
         """Permute the axes (reverse them if none are given); backward applies the inverse."""
