@@ -2,7 +2,8 @@
 
 Each block runs as a script in a fresh empty folder, in a new interpreter that can import
 the project's packages (autograd, nn, viz) and nothing else of the checkout, as after
-``pip install gradflow``. Then:
+``pip install gradflow``. The guides of the documentation site (docs/*.md) are held to the
+same rules, except that the blocks of one page run in order as one script. Then:
 
 - a ``print(...)`` line with a trailing comment must print exactly that comment
   (``print(w2.grad)   # -12.0``); a print without a comment is not checked;
@@ -76,6 +77,11 @@ def python_blocks(text: str) -> list[Block]:
 
 
 BLOCKS = python_blocks(README.read_text(encoding="utf-8"))
+GUIDES = [
+    page
+    for page in sorted((ROOT / "docs").glob("*.md"))
+    if python_blocks(page.read_text(encoding="utf-8"))
+]
 
 
 def test_the_readme_has_python_blocks():
@@ -91,12 +97,12 @@ def site(tmp_path_factory):
     return folder
 
 
-@pytest.mark.parametrize("block", BLOCKS, ids=[f"README.md:{b.line}" for b in BLOCKS])
-def test_readme_block_runs_and_prints_what_it_says(block, site, tmp_path):
+def run_snippet(code: str, site: Path, tmp_path: Path) -> tuple[Path, str, dict[int, str]]:
+    """Run ``code`` in a fresh folder: the folder, its stdout, and what each line printed."""
     work = tmp_path / "fresh"
     work.mkdir()
     script, record = work / "snippet.py", tmp_path / "printed.json"
-    script.write_text(block.code, encoding="utf-8")
+    script.write_text(code, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(site), "MPLBACKEND": "Agg"}
     run = subprocess.run(
         [sys.executable, "-c", RUNNER, str(script), str(record)],
@@ -106,28 +112,51 @@ def test_readme_block_runs_and_prints_what_it_says(block, site, tmp_path):
         text=True,
         timeout=240,
     )
-    where = f"README.md line {block.line}"
-    assert run.returncode == 0, f"{where} failed:\n{run.stderr[-3000:]}"
-
+    assert run.returncode == 0, f"failed:\n{run.stderr[-3000:]}"
     printed = {int(k): "".join(v) for k, v in json.loads(record.read_text()).items()}
-    for number, line in enumerate(block.code.splitlines(), start=1):
+    return work, run.stdout, printed
+
+
+def check_prints(code: str, printed: dict[int, str], where: str, first_line: int) -> None:
+    """Each print line with a comment printed that comment."""
+    for number, line in enumerate(code.splitlines(), start=1):
         said = PRINT_WITH_COMMENT.match(line)
         if said:
             got = printed.get(number, "").strip()
             assert got == said.group(1).strip(), (
-                f"{where}: line {block.line + number - 1} prints {got!r}, "
+                f"{where} line {first_line + number - 1} prints {got!r}, "
                 f"its comment says {said.group(1).strip()!r}"
             )
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=[f"README.md:{b.line}" for b in BLOCKS])
+def test_readme_block_runs_and_prints_what_it_says(block, site, tmp_path):
+    work, stdout, printed = run_snippet(block.code, site, tmp_path)
+    where = f"README.md (block at line {block.line}):"
+    check_prints(block.code, printed, "README.md", block.line)
     if block.output is not None:
-        assert _lines(run.stdout) == _lines(block.output), f"{where}: the text block below it"
+        assert _lines(stdout) == _lines(block.output), f"{where} the text block below it"
 
     for figure in FIGURE.findall(README.read_text(encoding="utf-8")):
         drawn = work / Path(figure).name
         if drawn.exists():
             assert drawn.read_bytes() == (ROOT / figure).read_bytes(), (
                 f"{where} draws {drawn.name}, which differs from the README's {figure}: "
-                "regenerate the figures (make docs) or fix the code"
+                "regenerate the figures (make figures) or fix the code"
             )
+
+
+@pytest.mark.parametrize("page", GUIDES, ids=[p.name for p in GUIDES])
+def test_guide_blocks_run_in_order_and_print_what_they_say(page, site, tmp_path):
+    blocks = python_blocks(page.read_text(encoding="utf-8"))
+    code, starts = "", []  # starts: (line in the script, line in the page) of each block
+    for block in blocks:
+        starts.append((code.count("\n") + 1, block.line))
+        code += block.code + "\n"
+    _, _, printed = run_snippet(code, site, tmp_path)
+    for block, (script_line, page_line) in zip(blocks, starts, strict=True):
+        shifted = {n - script_line + 1: text for n, text in printed.items()}
+        check_prints(block.code, shifted, f"docs/{page.name}", page_line)
 
 
 def test_readme_figures_exist_and_its_code_draws_one():
