@@ -104,7 +104,7 @@ def test_collapse_can_be_forced_or_refused():
     big, _, _ = mlp_graph()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no warning when the user asks for the full graph
-        full = viz.draw(big, collapse=False)
+        full = viz.draw(big, collapse=False, max_nodes=None)
     assert full.collapsed == "" and "class=neuron" not in full.source
 
 

@@ -34,6 +34,7 @@ from viz.diagram import Diagram, Layout, can_render
 from viz.format import NodeNames, all_finite, all_zero, fmt_sum, fmt_value, shape_of
 from viz.frames import Backward, Done
 from viz.graph_view import SATURATION, EdgeInfo, GraphView, has_backward
+from viz.marks import BY_NAME, edge_cues, edge_look, node_cues, node_look
 from viz.select import Mirror, select
 
 # The node budget: draw() never hands Graphviz more value and op boxes than this. Past it,
@@ -652,16 +653,16 @@ class Builder:
             rows.extend(escape(row) for row in self.grad_rows(node))
         if getattr(node, "note", ""):
             rows.append(f"<i>{escape(node.note)}</i>")
-        cues = [style.MARK_CUES[m] for m in marks]
+        cues = node_cues(marks)
         if highlight:
             cues.insert(0, self.frame.cue)
         if cues:
             rows.append("<i>" + escape(", ".join(cues)) + "</i>")
         if not rows:
             rows = ["&nbsp;"]
-        look = style.node_style(role, marks)
+        look = node_look(role, marks)
         if self.dimmed(node):
-            look = style.DIMMED
+            look = node_look(role, ["dimmed"])
             rows = [f'<font color="{style.DIM_TEXT}">{row}</font>' for row in rows]
         border = style.HIGHLIGHT_BORDER if highlight else look.border
         thick = 4 if highlight else (3 if marks and "nograd" not in marks else 1)
@@ -684,7 +685,7 @@ class Builder:
             return ""
         else:
             text = f"sends {self.fmt(edge.downstream)}"
-        cues = [style.EDGE_CUES[m] for m in marks if m in style.EDGE_CUES]
+        cues = edge_cues(marks)
         return text + "".join(f"\\n{cue}" for cue in cues)
 
     # ------------------------------------------------------------ graph parts
@@ -720,8 +721,8 @@ class Builder:
             escape(symbol),
             shape=shape,
             style="filled",
-            fillcolor=style.DIMMED.fill if dim else self.theme.op_fill,
-            color=style.DIMMED.border if dim else "#555555",
+            fillcolor=BY_NAME["dimmed"].look.fill if dim else self.theme.op_fill,
+            color=BY_NAME["dimmed"].look.border if dim else "#555555",
             fontcolor=style.DIM_TEXT if dim else style.BLACK,
             fontsize=f"{self.opt.fontsize + 1:g}",
             margin="0.02",
@@ -764,10 +765,10 @@ class Builder:
             rows.append(f"max |param grad| {escape(self.fmt(biggest))}")
             if all(g is not None and all_zero(g) for g in grads):
                 marks.append("nograd")
-                rows.append(f"<i>{style.NO_GRAD.cue}</i>")
+                rows.append(f"<i>{node_cues(['nograd'])[0]}</i>")
         self.marks.update(marks)
         self.add_role("group")
-        look = style.node_style("group", marks)
+        look = node_look("group", marks)
         name = self.group_names[id(group)]
         label = self.table(rows, look.fill, look.border, dashed=look.dashed, name=name)
         self.node(
@@ -808,9 +809,9 @@ class Builder:
                 self.operand_edge(tail, head, edge, dim=dim)
             if head_group is None:
                 done = self.frame.made(self.view, node)
-                attrs = {} if done else style.edge_attrs([], pending=True)
+                attrs = {} if done else edge_look([], pending=True)
                 if self.dimmed(node):
-                    attrs["color"] = style.DIMMED.border
+                    attrs["color"] = BY_NAME["dimmed"].edge_look["color"]
                 self.edge(f"{self.name(node)}op", self.name(node), **attrs)
         # Between folded nodes, label the edges only while there are few of them.
         labelled = len(aggregated) <= MAX_LABELLED_BUNDLES
@@ -872,13 +873,13 @@ class Builder:
         else:  # no gradient flows to this operand (a tensor that needs none)
             marks = ["noflow"] if self.view.steps is not None else []
         if not self.traversed(edge):
-            self.edge(tail, head, self.edge_label(edge, []), **style.edge_attrs([], pending=True))
+            self.edge(tail, head, self.edge_label(edge, []), **edge_look([], pending=True))
             return
         self.marks.update(m for m in marks if m != "noflow")
         label = self.edge_label(edge, marks) if labelled else ""
-        attrs = style.edge_attrs(marks)
+        attrs = edge_look(marks)
         if dim:
-            attrs.update(color=style.DIMMED.border, fontcolor=style.DIM_TEXT)
+            attrs.update(BY_NAME["dimmed"].edge_look)
         self.edge(tail, head, label, **attrs)
 
     def bundle_edge(self, tail: str, head: str, edges: list[EdgeInfo | None]) -> None:
@@ -893,7 +894,7 @@ class Builder:
                 total = sum(float(e.downstream) for e in known)
                 label += f"\\nsum {self.fmt(total)}"
         self.marks.update(marks)
-        self.edge(tail, head, label, penwidth="2", **style.edge_attrs(marks))
+        self.edge(tail, head, label, penwidth="2", **edge_look(marks))
 
     def legend(self) -> None:
         order = ["param", "input", "const", "", "group", "folded"]

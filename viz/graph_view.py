@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from autograd import topological_order
+from viz import marks
 from viz.format import all_finite, all_zero
 
 ROLES = ("param", "input", "const", "")
@@ -224,19 +225,8 @@ class GraphView:
         return not _close(grad, total)
 
     def node_marks(self, node: Any) -> list[str]:
-        """Which warnings a node carries: "nonfinite", "saturated", "nograd"."""
-        marks = []
-        grad = self.grad(node) if self.grads_shown else None
-        if not all_finite(node.data) or not all_finite(grad):
-            marks.append("nonfinite")
-        if self.steps is not None:
-            step = self.step_of.get(node)
-            if step is not None and len(step.edges) == 1 and self.edge_saturated(step.edges[0]):
-                marks.append("saturated")
-            terms = self.terms[node]
-            if node is not self.root and terms and all(all_zero(t.downstream) for t in terms):
-                marks.append("nograd")
-        return marks
+        """Which marks a node carries ("nonfinite", "saturated", "nograd": viz.marks)."""
+        return marks.node_marks(self, node)
 
     # ------------------------------------------------------------------ per edge
 
@@ -258,17 +248,8 @@ class GraphView:
         return 0.0 < abs(local) < self.saturation and float(edge.upstream) != 0.0
 
     def edge_marks(self, edge: EdgeInfo) -> list[str]:
-        """The marks of an edge: "blocked", "saturated", "nonfinite", "noflow" (no upstream)."""
-        marks = []
-        if self.edge_blocked(edge):
-            marks.append("blocked")
-        elif self.edge_saturated(edge):
-            marks.append("saturated")
-        if not all_finite(edge.local) or not all_finite(edge.downstream):
-            marks.append("nonfinite")
-        if "blocked" not in marks and all_zero(edge.upstream):
-            marks.append("noflow")
-        return marks
+        """The marks of an edge ("blocked", "saturated", "nonfinite", "noflow": viz.marks)."""
+        return marks.edge_marks(self, edge)
 
     def edge_info(self, child: Any, slot: int) -> EdgeInfo | None:
         """The recorded edge into operand ``slot`` of ``child`` (None if none was sent)."""

@@ -42,9 +42,7 @@ ROLE_STYLES = {
     "group": NodeStyle(fill="#E3ECF3", border=BLUE, cue=""),
     "folded": NodeStyle(fill="#F2F2F2", border=GREY, cue="folded", dashed=True),
 }
-# Off the highlighted path (draw(highlight=...)): drawn, but greyed.
-DIMMED = NodeStyle(fill="#F7F7F7", border="#CCCCCC", cue="")
-DIM_TEXT = "#AAAAAA"
+DIM_TEXT = "#AAAAAA"  # text off the highlighted path (draw(highlight=...))
 
 
 @dataclass(frozen=True)
@@ -65,51 +63,10 @@ THEMES = {
     "print": Theme(bg="white", fg=BLACK, edge=BLACK, op_fill="white", fills=False),
 }
 
-# Marks, strongest first: a node with several marks is drawn with the first one's colours.
-NONFINITE = NodeStyle(fill=YELLOW, border=BLACK, cue="nan/inf!")
-SATURATED = NodeStyle(fill="#F6DCEA", border=REDDISH_PURPLE, cue="saturated")
-NO_GRAD = NodeStyle(fill=LIGHT_GREY, border=GREY, cue="no gradient", dashed=True)
+# The highlight of the node a step-by-step frame is about. The marks (blocked, saturated,
+# nan/inf, no gradient, dimmed) have their colours in viz/marks.py, one row each.
 HIGHLIGHT_BORDER = BLUISH_GREEN
 HIGHLIGHT_CUE = "final now"
-
-EDGE_CUES = {
-    "blocked": "[blocked]",
-    "saturated": "[saturated]",
-    "nonfinite": "[nan/inf]",
-}
-
-
-def edge_attrs(marks: list[str], *, pending: bool = False) -> dict[str, str]:
-    """Graphviz attributes for an operand edge with these marks."""
-    if pending:  # draw_steps: not traversed yet
-        return {"color": DIM, "fontcolor": GREY, "style": "dotted", "class": "pending"}
-    attrs: dict[str, str] = {}
-    if "blocked" in marks:
-        attrs.update(
-            color=VERMILLION, fontcolor=VERMILLION, style="dashed", penwidth="2", arrowhead="tee"
-        )
-    elif "saturated" in marks:
-        attrs.update(color=REDDISH_PURPLE, fontcolor="#7A3B5E", penwidth="2")
-    elif "noflow" in marks:
-        attrs.update(color=GREY, fontcolor=GREY)
-    if "nonfinite" in marks:
-        attrs.update(color=BLACK, fontcolor=BLACK, penwidth="3", style="bold")
-    if marks:
-        attrs["class"] = " ".join(marks)
-    return attrs
-
-
-def node_style(role: str, marks: list[str]) -> NodeStyle:
-    if "nonfinite" in marks:
-        return NONFINITE
-    if "saturated" in marks:
-        return SATURATED
-    if "nograd" in marks:
-        return NO_GRAD
-    return ROLE_STYLES[role]
-
-
-MARK_CUES = {"nonfinite": NONFINITE.cue, "saturated": SATURATED.cue, "nograd": NO_GRAD.cue}
 
 
 def legend_label(
@@ -153,16 +110,13 @@ def legend_label(
             line(BLACK, "u × l = d", "upstream × local = downstream")
             if "branches" in marks:
                 line(BLACK, "grad = a + b", "a gradient summed over its branches")
-    if "blocked" in marks:
-        line(VERMILLION, "- - -| [blocked]", "local gradient 0: nothing passes")
-    if "saturated" in marks:
-        swatch(SATURATED, "|local| < 1e-3 under a nonzero upstream")
-    if "nograd" in marks:
-        swatch(NO_GRAD, "receives only 0")
-    if "nonfinite" in marks:
-        swatch(NONFINITE, "nan or inf")
-    if "dimmed" in marks:
-        swatch(DIMMED, "off the highlighted path")
+    from viz.marks import legend_rows  # the marks' own rows (viz.marks imports this module)
+
+    for kind, look, text in legend_rows(marks):
+        if kind == "swatch":
+            swatch(look, text)
+        else:
+            line(look.edge_look.get("color", BLACK), look.legend_sample, text)
     if steps:
         rows.append(
             f'<tr><td color="{HIGHLIGHT_BORDER}" border="3">{HIGHLIGHT_CUE}</td>'
