@@ -296,8 +296,8 @@ def scatter_op(x: np.ndarray, *, shape: tuple[int, ...], index: Any) -> np.ndarr
 
 def scatter(g: Any, shape: tuple[int, ...], index: Any) -> Any:
     """zeros(shape) with g added at ``index``: an array for an array, a node for a Tensor."""
-    if type(g) is np.ndarray:
-        return scatter_op.bind(shape=shape, index=index).forward(g)
+    if not isinstance(g, Tensor):  # an array, or a NumPy scalar from a 0-d result
+        return scatter_op.bind(shape=shape, index=index).forward(np.asarray(g))
     return _unary(scatter_op.bind(shape=shape, index=index), g)
 
 
