@@ -14,7 +14,7 @@ from autograd.activations import ACTIVATIONS, Activation, get_activation, regist
 from autograd.anomaly import AnomalyError, detect_anomaly
 from autograd.engine import grad
 from autograd.functional import log_softmax, logsumexp, softmax
-from autograd.gradcheck import GradcheckResult, gradcheck
+from autograd.gradcheck import GradcheckResult, gradcheck, gradgradcheck
 from autograd.graph import bump_version, gc_paused, is_grad_enabled, no_grad, topological_order
 from autograd.op import Op, op
 from autograd.tensor import Tensor
@@ -40,6 +40,7 @@ __all__ = [
     "detect_anomaly",
     "gc_paused",
     "gradcheck",
+    "gradgradcheck",
     "is_grad_enabled",
     "log_softmax",
     "logsumexp",

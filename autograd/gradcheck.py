@@ -288,3 +288,100 @@ def _mover(
             data[...] = start + h * direction
 
     return move
+
+
+def gradgradcheck(
+    f: Callable[..., Any],
+    inputs: Sequence[Any],
+    eps: float = 1e-6,
+    tol: float = 1e-6,
+    seed: int = 0,
+) -> GradcheckResult:
+    """Check second derivatives: the gradient of the gradient (a ``create_graph`` backward,
+    differentiated again) against central differences of the first derivative.
+
+    Along a direction u over all inputs, both sides give the Hessian times u:
+      analytic:  grad( sum_i <grad_i f(x), u_i> )          (reverse over reverse)
+      numeric:   (grad f(x + eps u) - grad f(x - eps u)) / (2 eps)
+    u runs over every input element when there are at most 16, else over a few random
+    directions. ``f(*inputs)`` must be one Value or a one-element Tensor, as for gradcheck.
+    """
+    from autograd.engine import grad as engine_grad
+
+    inputs = list(inputs)
+    for i, x in enumerate(inputs):
+        _check_input(x, i)
+    sizes = [1 if isinstance(x, Value) else x.data.size for x in inputs]
+    total = sum(sizes)
+    rng = np.random.default_rng(seed)
+    if total <= 16:
+        directions = [np.eye(total)[k] for k in range(total)]
+    else:
+        directions = [rng.standard_normal(total) for _ in range(RANDOM_DIRECTIONS)]
+
+    def split(u: np.ndarray) -> list[Any]:
+        parts, start = [], 0
+        for x, n in zip(inputs, sizes, strict=True):
+            piece = u[start : start + n]
+            parts.append(float(piece[0]) if isinstance(x, Value) else piece.reshape(x.data.shape))
+            start += n
+        return parts
+
+    def first(xs: list[Any]) -> list[np.ndarray]:
+        out = f(*xs)
+        _scalar_output(out)
+        return [np.asarray(getattr(g, "data", g), dtype=float) for g in engine_grad(out, xs)]
+
+    checks: list[Check] = []
+    for k, u in enumerate(directions):
+        us = split(u)
+        out = f(*inputs)
+        _scalar_output(out)
+        grads = engine_grad(out, inputs, create_graph=True)
+        dot: Any = None
+        for g, d in zip(grads, us, strict=True):
+            if not isinstance(g, (Value,)) and not hasattr(g, "requires_grad"):
+                continue  # a gradient that does not depend on the inputs
+            term = g * d if isinstance(g, Value) else (g * d).sum()
+            dot = term if dot is None else dot + term
+        if dot is None or (hasattr(dot, "requires_grad") and not dot.requires_grad):
+            analytic = [np.zeros(np.shape(getattr(x, "data", x))) for x in inputs]
+        else:
+            analytic = [np.asarray(getattr(h, "data", h), dtype=float)
+                        for h in engine_grad(dot, inputs)]  # fmt: skip
+        moved = [_mover(x, direction=d) if not isinstance(x, Value) else _mover(x)
+                 for x, d in zip(inputs, us, strict=True)]  # fmt: skip
+
+        def shift(h: float, moved: list[Any] = moved, us: list[Any] = us) -> None:
+            for x, m, d in zip(inputs, moved, us, strict=True):
+                m(h * d if isinstance(x, Value) else h)
+
+        try:
+            shift(eps)
+            plus = first(inputs)
+            shift(-eps)
+            minus = first(inputs)
+        finally:
+            shift(0.0)
+        where_u = f"direction {k}" if total > 16 else _element_name(inputs, sizes, k)
+        for i, (a, p, m) in enumerate(zip(analytic, plus, minus, strict=True)):
+            numeric = (p - m) / (2 * eps)
+            for index in np.ndindex(np.shape(a)):
+                an, nu = float(np.asarray(a)[index]), float(np.asarray(numeric)[index])
+                where = f"d/d{_name(inputs[i], i)}{list(index) if index else ''} along {where_u}"
+                checks.append(Check(where, an, nu, _error(an, nu)))
+    if not checks:
+        return GradcheckResult(True, 0.0, None, tol, checks)
+    worst = max(checks, key=lambda c: c.error)
+    return GradcheckResult(bool(worst.error <= tol), worst.error, worst, tol, checks)
+
+
+def _element_name(inputs: list[Any], sizes: list[int], k: int) -> str:
+    for i, n in enumerate(sizes):
+        if k < n:
+            x = inputs[i]
+            if isinstance(x, Value):
+                return _name(x, i)
+            return f"{_name(x, i)}[{', '.join(map(str, np.unravel_index(k, x.data.shape)))}]"
+        k -= n
+    return "?"
