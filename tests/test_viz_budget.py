@@ -111,3 +111,28 @@ def test_a_neurons_weighted_sum_is_not_taken_for_samples():
 def test_a_small_graph_is_drawn_from_the_engine_s_own_steps():
     loss, _ = hinge_loss(1)
     assert select(loss, keep=4_000, grads=False) is None
+
+
+def test_a_focus_over_budget_keeps_its_nodes_nearest_the_root():
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.backward()
+    diagram = draw_quietly(loss, focus=model.parameters()[0], max_nodes=30)
+    assert diagram.box_count <= 30
+    assert any("of the focused paths" in note for note in diagram.folded)
+
+
+def test_a_large_tensor_graph_stays_within_the_budget():
+    import numpy as np
+
+    from autograd import Tensor
+
+    W = Tensor(np.full((2, 2), 0.5), requires_grad=True, label="W")
+    y = Tensor(np.ones((3, 2)))
+    for _ in range(2_000):  # 5 nodes a round: @, .T, tanh, * and its constant
+        y = (y @ W.T).tanh() * 0.5
+    loss = y.sum()
+    loss.backward()
+    diagram = draw_quietly(loss)
+    assert diagram.box_count <= 150
+    assert b"earlier nodes" in diagram.pipe("svg")

@@ -238,6 +238,14 @@ def draw(
     nodes = view.nodes if focus is None else path_nodes(view, resolve_focus(view, focus))
     marked = None if highlight is None else set(path_nodes(view, resolve_focus(view, highlight)))
     plans = plan_levels(view, nodes, level, budget)
+    if not plans and focus is not None:
+        # The focused paths are over budget: keep their nodes nearest the root.
+        keep = (min(READABLE, budget) if level == "auto" else budget) // 3
+        view.folded.append(
+            f"{len(nodes) - keep:,} nodes of the focused paths, computed earlier, are not drawn"
+        )
+        nodes = nodes[-keep:]
+        plans = [([], "", count_boxes(nodes, []))]
     if not plans:
         # Even folded into layers the graph is over budget: keep the nodes nearest the root.
         # A value box, its op circle and its edge's label: three nodes per value kept; for

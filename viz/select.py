@@ -243,7 +243,10 @@ def select(root: Any, keep: int, grads: bool, *, force: bool = False) -> Selecti
             continue
         parents = []
         local: list[Any] = []
-        grads_of = node.local_grads() if grads and node.parents else ()
+        # Local gradients of a scalar node; a tensor's Jacobian is not materialized (None).
+        local_grads = getattr(node, "local_grads", None)
+        scalar = not hasattr(node.data, "shape")
+        grads_of = local_grads() if grads and node.parents and scalar and local_grads else ()
         for slot, p in enumerate(node.parents):
             if id(p) in mirror:
                 parents.append(mirror[id(p)])
