@@ -201,8 +201,9 @@ def _winners_vjp(g: np.ndarray, x: np.ndarray, out: np.ndarray, axis: Any, keepd
     """g goes to the elements equal to the result; a tie between k splits it, 1/k to each
     (PyTorch's rule for amax/amin)."""
     kept = _kept_shape(x.shape, axis)
-    winners = x == np.reshape(out, kept)
-    count = winners.sum(axis=axis, keepdims=True, dtype=x.dtype)
+    xv = dm.value(x)
+    winners = xv == np.reshape(dm.value(out), kept)
+    count = winners.sum(axis=axis, keepdims=True, dtype=xv.dtype)
     return (dm.where(winners, g.reshape(kept) / count, 0.0),)
 
 
