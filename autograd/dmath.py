@@ -118,3 +118,52 @@ def normal_cdf(x: Any) -> Any:
 def normal_pdf(x: Any) -> Any:
     """phi(x) = e ** (-x**2 / 2) / sqrt(2 pi), the standard normal density."""
     return exp(-0.5 * x * x) * _INV_SQRT_2PI
+
+
+def _numbers(f: Any, x: Any) -> Any:
+    """NumPy's ``f`` on a float or an array, IEEE-quiet (sin(inf) = nan, no warning)."""
+    with np.errstate(all="ignore"):
+        y = f(x)
+    return float(y) if type(x) is float else y
+
+
+def _is_number(x: Any) -> bool:
+    return type(x) is np.ndarray or isinstance(x, (float, int, np.generic))
+
+
+def sqrt(x: Any) -> Any:
+    """Square root (sqrt(-1) = nan for a float)."""
+    if type(x) is float:
+        return ieee.sqrt(x)
+    return _numbers(np.sqrt, x) if _is_number(x) else x.sqrt()
+
+
+def sin(x: Any) -> Any:
+    """sin(x); for a node the op ``sin``, whose derivative is ``cos``."""
+    return _numbers(np.sin, x) if _is_number(x) else x.sin()
+
+
+def cos(x: Any) -> Any:
+    """cos(x); for a node the op ``cos``, whose derivative is ``-sin``."""
+    return _numbers(np.cos, x) if _is_number(x) else x.cos()
+
+
+def sinh(x: Any) -> Any:
+    """sinh(x) = (e**x - e**-x) / 2; for a node the op ``sinh`` (derivative ``cosh``)."""
+    return _numbers(np.sinh, x) if _is_number(x) else x.sinh()
+
+
+def cosh(x: Any) -> Any:
+    """cosh(x) = (e**x + e**-x) / 2; for a node the op ``cosh`` (derivative ``sinh``)."""
+    return _numbers(np.cosh, x) if _is_number(x) else x.cosh()
+
+
+def zeros_like(g: Any) -> Any:
+    """A zero gradient shaped like g (an array, a float, or a constant node of g's kind): the
+    gradient of a piecewise-constant op, 0 even where g is inf (never 0 * inf = nan)."""
+    if type(g) is np.ndarray:
+        return np.zeros_like(g)
+    if isinstance(g, (float, int, np.generic)):
+        return 0.0
+    numbers = value(g)
+    return type(g)(np.zeros_like(numbers) if type(numbers) is np.ndarray else 0.0)

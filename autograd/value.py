@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple, Union
+
+import numpy as np
 
 from autograd import dmath, ieee
 from autograd.graph import _clock, modes
@@ -238,6 +240,86 @@ def logsumexp_op(*xs: float) -> float:
     if m in (ieee.INF, -ieee.INF):  # all -inf, or some +inf: the shift would give inf - inf
         return m
     return m + ieee.log(sum(ieee.exp(x - m) for x in xs))
+
+
+# ============================================================================ elementary functions
+# One row per function: its forward (NumPy's, which follows IEEE: sin(inf) = nan, arcsin(2) = nan,
+# log2(0) = -inf, never an exception) and its derivative d/dx as a function of x and the output,
+# written with + - * / and dmath, so that it works on floats, arrays, Values and Tensors alike.
+# Both engines read this one table: here it makes Value ops, in tensor.py Tensor ops.
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+
+def _logsigmoid(x: Any) -> Any:
+    """log(sigmoid(x)) = -softplus(-x) = min(x, 0) - log(1 + e**-|x|): nothing overflows."""
+    return np.minimum(x, 0.0) - np.log1p(np.exp(-np.abs(x)))
+
+
+ELEMENTARY: dict[str, tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]] = {
+    "sin": (np.sin, lambda x, out: dmath.cos(x)),  # d/dx sin x = cos x
+    "cos": (np.cos, lambda x, out: -dmath.sin(x)),  # d/dx cos x = -sin x
+    "tan": (np.tan, lambda x, out: 1.0 + out * out),  # d/dx tan x = 1 + tan(x)**2
+    "arcsin": (np.arcsin, lambda x, out: dmath.div(1.0, dmath.sqrt(1.0 - x * x))),
+    "arccos": (np.arccos, lambda x, out: dmath.div(-1.0, dmath.sqrt(1.0 - x * x))),
+    "arctan": (np.arctan, lambda x, out: dmath.div(1.0, 1.0 + x * x)),
+    "sinh": (np.sinh, lambda x, out: dmath.cosh(x)),  # d/dx sinh x = cosh x
+    "cosh": (np.cosh, lambda x, out: dmath.sinh(x)),  # d/dx cosh x = sinh x
+    "arcsinh": (np.arcsinh, lambda x, out: dmath.div(1.0, dmath.sqrt(x * x + 1.0))),
+    "arccosh": (np.arccosh, lambda x, out: dmath.div(1.0, dmath.sqrt(x * x - 1.0))),
+    "arctanh": (np.arctanh, lambda x, out: dmath.div(1.0, 1.0 - x * x)),
+    "log2": (np.log2, lambda x, out: dmath.div(1.0, x * _LN2)),  # d/dx log2 x = 1 / (x ln 2)
+    "log10": (np.log10, lambda x, out: dmath.div(1.0, x * _LN10)),
+    "log1p": (np.log1p, lambda x, out: dmath.div(1.0, 1.0 + x)),  # d/dx log(1 + x)
+    "expm1": (np.expm1, lambda x, out: out + 1.0),  # d/dx (e**x - 1) = e**x = out + 1
+    "exp2": (np.exp2, lambda x, out: out * _LN2),  # d/dx 2**x = 2**x ln 2
+    "logsigmoid": (_logsigmoid, lambda x, out: dmath.sigmoid(-x)),  # = 1 - sigmoid(x)
+}
+
+
+def _elementary_op(name: str) -> Op:
+    f, derivative = ELEMENTARY[name]
+
+    def forward(x: float) -> float:
+        with np.errstate(all="ignore"):
+            return float(f(x))
+
+    forward.__name__ = name
+    return Op(forward, local=lambda x, out: (derivative(x, out),), name=name)
+
+
+ELEMENTARY_OPS: dict[str, Op] = {name: _elementary_op(name) for name in ELEMENTARY}
+
+
+# sign(x) is piecewise constant: d/dx = 0 everywhere (PyTorch's choice at 0 too)
+@op(local=lambda x, out: (0.0,))
+def sign(x: float) -> float:
+    return _sign(x) if x == x else ieee.NAN
+
+
+def _mod_local(a: Any, b: Any, out: Any) -> tuple[float, float]:
+    # a mod b = a - floor(a / b) * b, so d/da = 1 and d/db = -floor(a / b): floor is constant
+    # between its jumps, so this is a number even in a create_graph pass
+    return 1.0, -float(np.floor(ieee.div(float(dmath.value(a)), float(dmath.value(b)))))
+
+
+@op(name="mod", local=_mod_local)
+def mod(a: float, b: float) -> float:
+    """a mod b with the sign of b, as Python's % and torch.remainder: 5 mod -3 = -1."""
+    with np.errstate(all="ignore"):
+        return float(np.remainder(a, b))
+
+
+# hypot(a, b) = sqrt(a**2 + b**2), without overflow:  d/da = a / out,  d/db = b / out
+@op(local=lambda a, b, out: (dmath.div(a, out), dmath.div(b, out)))
+def hypot(a: float, b: float) -> float:
+    return math.hypot(a, b)
+
+
+# arctan2(y, x), the angle of the point (x, y):  d/dy = x / (x**2 + y**2),  d/dx = -y / (...)
+@op(local=lambda y, x, out: (dmath.div(x, x * x + y * y), dmath.div(-y, x * x + y * y)))
+def arctan2(y: float, x: float) -> float:
+    return math.atan2(y, x)
 
 
 # ============================================================================ nodes
@@ -522,6 +604,103 @@ class Value:
     def min(self, other: Operand) -> Value:
         """The smaller of the two (``torch.minimum``), with max's conventions mirrored."""
         return _binary(minimum, self, other, "min")
+
+    # ----------------------------------------------------------------- elementary functions
+    # Each is a row of ELEMENTARY (its forward and derivative, shared with Tensor).
+
+    def sin(self) -> Value:
+        """sin(x);  d/dx = cos(x)."""
+        return _unary(ELEMENTARY_OPS["sin"], self)
+
+    def cos(self) -> Value:
+        """cos(x);  d/dx = -sin(x)."""
+        return _unary(ELEMENTARY_OPS["cos"], self)
+
+    def tan(self) -> Value:
+        """tan(x);  d/dx = 1 + tan(x)**2."""
+        return _unary(ELEMENTARY_OPS["tan"], self)
+
+    def arcsin(self) -> Value:
+        """The inverse of sin, on [-1, 1] (nan outside);  d/dx = 1 / sqrt(1 - x**2)."""
+        return _unary(ELEMENTARY_OPS["arcsin"], self)
+
+    def arccos(self) -> Value:
+        """The inverse of cos, on [-1, 1] (nan outside);  d/dx = -1 / sqrt(1 - x**2)."""
+        return _unary(ELEMENTARY_OPS["arccos"], self)
+
+    def arctan(self) -> Value:
+        """The inverse of tan;  d/dx = 1 / (1 + x**2)."""
+        return _unary(ELEMENTARY_OPS["arctan"], self)
+
+    def sinh(self) -> Value:
+        """(e**x - e**-x) / 2;  d/dx = cosh(x)."""
+        return _unary(ELEMENTARY_OPS["sinh"], self)
+
+    def cosh(self) -> Value:
+        """(e**x + e**-x) / 2;  d/dx = sinh(x)."""
+        return _unary(ELEMENTARY_OPS["cosh"], self)
+
+    def arcsinh(self) -> Value:
+        """The inverse of sinh;  d/dx = 1 / sqrt(x**2 + 1)."""
+        return _unary(ELEMENTARY_OPS["arcsinh"], self)
+
+    def arccosh(self) -> Value:
+        """The inverse of cosh, for x >= 1 (nan below);  d/dx = 1 / sqrt(x**2 - 1)."""
+        return _unary(ELEMENTARY_OPS["arccosh"], self)
+
+    def arctanh(self) -> Value:
+        """The inverse of tanh, on (-1, 1);  d/dx = 1 / (1 - x**2)."""
+        return _unary(ELEMENTARY_OPS["arctanh"], self)
+
+    def log2(self) -> Value:
+        """Base-2 log;  d/dx = 1 / (x ln 2).  log2(0) = -inf."""
+        return _unary(ELEMENTARY_OPS["log2"], self)
+
+    def log10(self) -> Value:
+        """Base-10 log;  d/dx = 1 / (x ln 10).  log10(0) = -inf."""
+        return _unary(ELEMENTARY_OPS["log10"], self)
+
+    def log1p(self) -> Value:
+        """log(1 + x), accurate near 0;  d/dx = 1 / (1 + x)."""
+        return _unary(ELEMENTARY_OPS["log1p"], self)
+
+    def expm1(self) -> Value:
+        """e**x - 1, accurate near 0;  d/dx = e**x."""
+        return _unary(ELEMENTARY_OPS["expm1"], self)
+
+    def exp2(self) -> Value:
+        """2**x;  d/dx = 2**x ln 2."""
+        return _unary(ELEMENTARY_OPS["exp2"], self)
+
+    def logsigmoid(self) -> Value:
+        """log(sigmoid(x)) = -softplus(-x), stable for any x;  d/dx = sigmoid(-x)."""
+        return _unary(ELEMENTARY_OPS["logsigmoid"], self)
+
+    # PyTorch's names for the inverse functions
+    asin, acos, atan = arcsin, arccos, arctan
+    asinh, acosh, atanh = arcsinh, arccosh, arctanh
+
+    def sign(self) -> Value:
+        """-1, 0 or 1 (nan at nan);  d/dx = 0 everywhere, as in PyTorch."""
+        return _unary(sign, self)
+
+    def __mod__(self, other: Operand) -> Value:
+        """a mod b, the sign of b (Python's %);  d/da = 1,  d/db = -floor(a / b)."""
+        return _binary(mod, self, other, "%")
+
+    def __rmod__(self, other: Number) -> Value:
+        return _binary(mod, _lift(other, "%", reflected=True), self, "%")
+
+    def hypot(self, other: Operand) -> Value:
+        """sqrt(a**2 + b**2) without overflow;  d/da = a / out,  d/db = b / out."""
+        return _binary(hypot, self, other, "hypot")
+
+    def arctan2(self, other: Operand) -> Value:
+        """The angle of the point (x=other, y=self) in (-pi, pi];
+        d/dy = x / (x**2 + y**2),  d/dx = -y / (x**2 + y**2)."""
+        return _binary(arctan2, self, other, "arctan2")
+
+    atan2 = arctan2
 
     # ----------------------------------------------------------------- backprop
 
