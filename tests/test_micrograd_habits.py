@@ -50,3 +50,20 @@ def test_mlp_activations_are_stated_for_the_lecture_and_the_library():
     assert [layer.activation for layer in lecture.layers] == ["tanh", "tanh", "tanh"]
     assert [layer.activation for layer in library.layers] == ["relu", "relu", "linear"]
     assert len(lecture.parameters()) == 41 and len(library.parameters()) == 337
+
+
+def test_uniform_init_draws_micrograds_weights():
+    # micrograd: w = random.uniform(-1, 1), b = 0, whatever the fan-in.
+    layer = nn.Layer(50, 20, activation="relu", init="uniform", seed=0)
+    weights = [w.data for n in layer.neurons for w in n.w]
+    assert all(-1.0 <= w <= 1.0 for w in weights) and max(map(abs, weights)) > 0.9
+    assert all(n.b.data == 0.0 for n in layer.neurons)
+
+
+def test_zero_grad_on_a_root_clears_its_whole_graph():
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b + a
+    c.backward()
+    assert (a.grad, b.grad) == (-2.0, 2.0)
+    c.zero_grad()
+    assert (a.grad, b.grad, c.grad) == (0.0, 0.0, 0.0)
