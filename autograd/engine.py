@@ -235,6 +235,14 @@ def _graph_pass(order: list[Any], seed: Any, accumulate: bool, wanted: Any) -> d
                     downs = [_times(g, local) for local in op.local(*parents, node)]
                 else:
                     downs = op.vjp(g, *parents, node)
+            except TypeError as e:
+                if str(e).startswith("the derivative rule"):
+                    raise
+                raise TypeError(
+                    f"the derivative rule of op {op.name!r} cannot run on graph nodes, which "
+                    f"create_graph=True needs ({e}). Write it with + - * / and "
+                    "autograd.dmath (or the nodes' methods) instead of math or NumPy functions"
+                ) from e
             finally:
                 modes.building_rule = ""
             for p, d in zip(parents, downs):  # noqa: B905
