@@ -43,17 +43,19 @@ html_theme_options = {
 }
 
 # The docstrings are plain text with a few reStructuredText habits (STYLE.md): math written
-# as |x| or |local| < 1e-3, and examples shown as an indented block under a line of prose.
-# In reStructuredText |x| is a substitution and an unannounced indented block is an error, so
-# before rendering: escape the bars, and announce each indented block with "::" as a literal
-# block (one already announced with "::" is left as it is).
+# as |x|, x**2 or func(*inputs), and examples shown as an indented block under a line of
+# prose. In reStructuredText |x| is a substitution, *x starts emphasis, name_ is a link and
+# an unannounced indented block is an error, so before rendering: escape those characters
+# outside ``literals``, and announce each indented block with "::" as a literal block (one
+# already announced with "::" is left as it is).
 _LITERAL = re.compile(r"(``.*?``)")
 _CONTINUED = re.compile(r"^(:|\.\. |[-*+] |\d+\. |>>> )")  # fields, directives, lists
+_MARKUP = re.compile(r"(?<!\\)(\||\*(?=\S))|(?<=\w)_(?=\W|$)")
 
 
-def _escape_bars(line: str) -> str:
+def _escape_plain_text(line: str) -> str:
     parts = _LITERAL.split(line)
-    return "".join(p if p.startswith("``") else p.replace("|", r"\|") for p in parts)
+    return "".join(p if p.startswith("``") else _MARKUP.sub(r"\\\g<0>", p) for p in parts)
 
 
 def _indent(line: str) -> int:
@@ -84,7 +86,7 @@ def _plain_text_docstring(
                 if block is not None:
                     out.append(line)
                     continue
-        out.append(_escape_bars(line))
+        out.append(_escape_plain_text(line))
     lines[:] = out
 
 
