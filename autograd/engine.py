@@ -252,7 +252,24 @@ def _graph_pass(order: list[Any], seed: Any, accumulate: bool, wanted: Any) -> d
                     d = _fit_node(d() if callable(d) else d, p)
                 prev = grads.get(p)
                 grads[p] = d if prev is None else prev + d
+    _mark_backward(order, found if not accumulate else {n: n.grad for n in order})
     return found
+
+
+def _mark_backward(order: list[Any], results: dict[Any, Any]) -> None:
+    """Tell the gradient's graph apart from the forward graph it was computed from: every
+    node made by the backward pass gets the role "backward" (diagrams draw it so), and each
+    gradient is labelled ``d<root>/d<input>`` unless it has a label already."""
+    forward = set(order)
+    root = order[-1].label or "out"
+    for node, g in results.items():
+        if not hasattr(g, "parents") or g in forward:
+            continue
+        if not g.label:
+            g.label = f"d{root}/d{node.label or 'x'}"
+        for n in topological_order(g):
+            if n not in forward and n.parents and not n.role:
+                n.role = "backward"
 
 
 def _steps(root: Any, seed: Any) -> Iterator[Step]:
@@ -336,6 +353,8 @@ def _times(g: Any, local: Any) -> Any:
             return None
         if local == 1.0:
             return g
+    if g._op is None and g.role == "const" and g.data == 1.0:  # the seed d(root)/d(root) = 1
+        return local if isinstance(local, Value) else _lift(float(local), "grad")
     return g * local
 
 

@@ -11,6 +11,7 @@ For example::
 
 from viz.diagram import Diagram, GraphvizNotFoundError, Layout
 from viz.draw import LargeGraphWarning, draw
+from viz.forward import draw_forward, draw_forward_steps
 from viz.plots import plot_activations, plot_decision_boundary, plot_grad_flow, plot_history
 from viz.steps import BackwardTable, Stepper, backward_table, draw_steps, save_steps, stepper
 
@@ -26,6 +27,8 @@ __all__ = [
     "backward_table",
     "draw",
     "draw_dot",
+    "draw_forward",
+    "draw_forward_steps",
     "draw_steps",
     "plot_activations",
     "plot_decision_boundary",
