@@ -76,14 +76,16 @@ def test_a_rule_written_with_math_on_floats_refuses_create_graph_with_a_clear_er
         autograd.grad(sin(x), x, create_graph=True)
 
 
-def test_a_tensor_rule_written_with_numpy_refuses_create_graph_with_a_clear_error():
-    @autograd.op(vjp=lambda g, x, out: (g * np.cos(x),))
+def test_a_tensor_rule_that_reads_out_the_array_refuses_create_graph_with_a_clear_error():
+    # np.asarray(x) turns a Tensor into its numbers: fine for backward, but under
+    # create_graph the derivative would silently lose its dependence on x
+    @autograd.op(vjp=lambda g, x, out: (g * np.cos(np.asarray(x)),))
     def tsin(x: np.ndarray) -> np.ndarray:
         return np.sin(x)
 
     x = Tensor(np.array([0.1, 0.2]), requires_grad=True)
     np.testing.assert_allclose(autograd.grad(tsin(x).sum(), x)[0], np.cos([0.1, 0.2]))
-    with pytest.raises(TypeError, match=r"rule of op 'tsin' cannot run on graph nodes"):
+    with pytest.raises(TypeError, match=r"rule of op 'tsin'"):
         autograd.grad(tsin(x).sum(), x, create_graph=True)
 
 
