@@ -146,8 +146,7 @@ def test_the_flip_book_is_one_self_contained_html_page(tmp_path):
     checker.feed(page)
     checker.close()
     assert checker.stack == []  # every element closed: it parses as HTML
-    # The forward pass (13 nodes appear), step 0, and the 13 backward steps: all inline SVG.
-    assert checker.frames == 13 + 1 + 13 and checker.svgs_in_frames == 27
+    assert checker.frames == 13 and checker.svgs_in_frames == 13  # every frame inline
     assert checker.remote == []  # no network access
     assert "<script src" not in page
     assert len(checker.ids) == len(set(checker.ids))  # frames' SVG ids made unique
@@ -155,6 +154,17 @@ def test_the_flip_book_is_one_self_contained_html_page(tmp_path):
     assert "ArrowLeft" in page and "ArrowRight" in page
     # The numbers of the example are in it, and the steps table below the frames.
     assert "-6 × 3 = -18" in page and 'class="steps"' in page
+
+
+def test_the_flip_book_can_start_with_the_forward_pass_and_step_0(tmp_path):
+    loss, _ = seed_example()
+    loss.backward()
+    page = open(
+        viz.save_steps(loss, tmp_path / "both.html", forward=True, start=True), encoding="utf-8"
+    ).read()
+    # The forward pass (13 nodes appear), step 0, and the 13 backward steps.
+    assert page.count('class="frame"') == 13 + 1 + 13
+    assert 'data-key="forward=1"' in page and 'data-key="step=0"' in page
 
 
 # ---------------------------------------------------------------------------- table

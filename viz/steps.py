@@ -319,12 +319,13 @@ def stepper(
     *,
     digits: int = 4,
     forward: bool = True,
+    start: bool = True,
     **options: Any,
 ) -> Stepper:
     """The forward pass (values appearing in topological order, if ``forward``), step 0
-    (every value, no gradient yet), then every backward step, as a ``Stepper``: inline in
-    Jupyter, or ``.save(path)`` as a page."""
-    frames = draw_steps(root, rankdir, digits=digits, forward=forward, start=True, **options)
+    (every value, no gradient yet, if ``start``), then every backward step, as a
+    ``Stepper``: inline in Jupyter, or ``.save(path)`` as a page."""
+    frames = draw_steps(root, rankdir, digits=digits, forward=forward, start=start, **options)
     return Stepper(frames, backward_table(root, digits=digits))
 
 
@@ -335,12 +336,15 @@ def save_steps(
     *,
     digits: int = 4,
     title: str = "Backward pass, step by step",
-    forward: bool = True,
+    forward: bool = False,
+    start: bool = False,
     **options: Any,
 ) -> str:
-    """Write the forward pass, step 0 and every backward step as one self-contained HTML
-    flip-book (inline SVG, no network access); see ``Stepper``."""
-    return stepper(root, rankdir, digits=digits, forward=forward, **options).save(path, title)
+    """Write every backward step as one self-contained HTML flip-book (inline SVG, no network
+    access; see ``Stepper``); ``forward=True`` and ``start=True`` add the forward pass and
+    step 0 before them, as ``viz.stepper`` does."""
+    flip_book = stepper(root, rankdir, digits=digits, forward=forward, start=start, **options)
+    return flip_book.save(path, title)
 
 
 # ---------------------------------------------------------------------------- table
