@@ -35,6 +35,7 @@ under an inf upstream (``np.where``, PyTorch's select semantics).
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterator, Sequence
 from typing import Any, Union
@@ -45,7 +46,7 @@ from autograd import dmath as dm
 from autograd import engine
 from autograd.graph import _clock, bump_version, modes
 from autograd.op import ENGINES, Op, op
-from autograd.value import Step
+from autograd.value import ELEMENTARY, SELU_ALPHA, SELU_SCALE, Step
 
 Operand = Union["Tensor", np.ndarray, float, int, Sequence[Any]]
 
@@ -436,6 +437,283 @@ def linear_op(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.n
     return out
 
 
+# ---------------------------------------------------------------------------- elementary
+# The rows of value.ELEMENTARY (forward and derivative, shared with the scalar engine) as
+# Tensor ops: the VJP of an elementwise function is g times its derivative.
+
+
+def _elementary_op(name: str) -> Op:
+    f, derivative = ELEMENTARY[name]
+    forward = _ieee(lambda x: f(x))
+    forward.__name__ = name
+    return Op(forward, vjp=lambda g, x, out: (g * derivative(x, out),), name=name)
+
+
+ELEMENTARY_OPS: dict[str, Op] = {name: _elementary_op(name) for name in ELEMENTARY}
+
+
+@op(vjp=lambda g, x, out: (dm.zeros_like(g),))  # piecewise constant: d/dx sign(x) = 0
+def sign(x: np.ndarray) -> np.ndarray:
+    return np.sign(x)
+
+
+def _mod_vjp(g: Any, a: Any, b: Any, out: Any) -> tuple[Any, Any]:
+    # a mod b = a - floor(a / b) * b:  d/da = 1,  d/db = -floor(a / b) (a constant between
+    # the jumps, so computed from the numbers even in a create_graph pass)
+    with _quiet(all="ignore"):
+        return g, g * -np.floor(dm.value(a) / dm.value(b))
+
+
+@op(name="mod", vjp=_mod_vjp)
+@_ieee
+def mod(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a mod b with the sign of b (NumPy's %, torch.remainder)."""
+    return np.remainder(a, b)
+
+
+@op(vjp=lambda g, a, b, out: (g * (a / out), g * (b / out)))  # d/da sqrt(a² + b²) = a / out
+@_ieee
+def hypot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.hypot(a, b)
+
+
+# arctan2(y, x):  d/dy = x / (x**2 + y**2),  d/dx = -y / (x**2 + y**2)
+@op(vjp=lambda g, y, x, out: (g * (x / (x * x + y * y)), g * (-y / (x * x + y * y))))
+@_ieee
+def arctan2(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return np.arctan2(y, x)
+
+
+def _elu_vjp(g: Any, x: Any, out: Any, alpha: float, scale: float = 1.0) -> tuple[Any]:
+    # d/dx = scale for x > 0 (and at nan, as PyTorch), else scale * alpha * e**x, which is
+    # out + scale * alpha there: no e**x to overflow on the side that is not taken
+    return (dm.where(dm.value(x) <= 0.0, g * (out + scale * alpha), g * scale),)
+
+
+@op(vjp=_elu_vjp)
+@_ieee
+def elu(x: np.ndarray, *, alpha: float) -> np.ndarray:
+    """x for x > 0, else alpha * (e**x - 1)."""
+    return np.where(x <= 0.0, alpha * np.expm1(np.minimum(x, 0.0)), x)
+
+
+@op(vjp=lambda g, x, out: _elu_vjp(g, x, out, SELU_ALPHA, SELU_SCALE))
+@_ieee
+def selu(x: np.ndarray) -> np.ndarray:
+    return SELU_SCALE * np.where(x <= 0.0, SELU_ALPHA * np.expm1(np.minimum(x, 0.0)), x)
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)  # exact to the last bit, one element at a time
+
+
+@op(vjp=lambda g, x, out: (g * dm.normal_pdf(x),))  # d/dx Phi(x) = phi(x)
+@_ieee
+def normal_cdf(x: np.ndarray) -> np.ndarray:
+    """Phi(x), the standard normal CDF, (1 + erf(x / sqrt 2)) / 2."""
+    return (0.5 * (1.0 + _erf(x / math.sqrt(2.0)))).astype(x.dtype)
+
+
+def _normal_cdf(x: Any) -> Any:
+    return normal_cdf.forward(x) if type(x) is np.ndarray else x.normal_cdf()
+
+
+# d/dx x Phi(x) = Phi(x) + x phi(x)
+# (dm.normal_cdf takes floats and nodes, not arrays, hence _normal_cdf)
+@op(vjp=lambda g, x, out: (g * (_normal_cdf(x) + x * dm.normal_pdf(x)),))
+@_ieee
+def gelu(x: np.ndarray) -> np.ndarray:
+    """x * Phi(x), the exact form (not the tanh approximation)."""
+    return x * normal_cdf.forward(x)
+
+
+def _winner_vjp(g: Any, a: Any, b: Any, out: Any, larger: bool) -> tuple[Any, Any]:
+    # g to the operand that wins, 0 to the other; a tie splits it 1/2 each, and nan in either
+    # gives both the full gradient (torch.maximum's rule, as Value.max)
+    av, bv = dm.value(a), dm.value(b)
+    a_wins = (av > bv) if larger else (av < bv)
+    tie, nan = av == bv, np.isnan(av) | np.isnan(bv)
+    share_a = np.where(tie, 0.5, np.where(a_wins | nan, 1.0, 0.0))
+    share_b = np.where(tie, 0.5, np.where(a_wins & ~nan, 0.0, 1.0))
+    return (dm.where(share_a > 0.0, g * share_a, 0.0), dm.where(share_b > 0.0, g * share_b, 0.0))
+
+
+@op(name="maximum", vjp=lambda g, a, b, out: _winner_vjp(g, a, b, out, larger=True))
+def maximum_op(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.maximum(a, b)
+
+
+@op(name="minimum", vjp=lambda g, a, b, out: _winner_vjp(g, a, b, out, larger=False))
+def minimum_op(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.minimum(a, b)
+
+
+def _clip_vjp(g: Any, x: Any, out: Any, low: Any, high: Any) -> tuple[Any]:
+    # 1 where low <= x <= high (the bounds included, as torch.clamp), 0 where clipped
+    xv = dm.value(x)
+    inside = np.ones(xv.shape, dtype=bool)
+    if low is not None:
+        inside &= xv >= low
+    if high is not None:
+        inside &= xv <= high
+    return (dm.where(inside, g, 0.0),)
+
+
+@op(name="clip", vjp=_clip_vjp)
+def clip_op(x: np.ndarray, *, low: Any, high: Any) -> np.ndarray:
+    if low is None and high is None:
+        return x.copy()
+    return np.clip(x, low, high)
+
+
+# ---------------------------------------------------------------------------- reductions
+
+
+def _others_product(x: Any, axis: Any) -> Any:
+    """For each element, the product of the other elements of its reduction: the local
+    derivative of prod. No division, so a zero among them is fine (0 / 0 never happens)."""
+    nd = x.ndim
+    axes = tuple(range(nd)) if axis is None else tuple(sorted(set(_kept_axes(nd, axis))))
+    keep = [i for i in range(nd) if i not in axes]
+    perm = tuple(keep) + axes
+    moved = x.transpose(perm)  # the reduced axes last, flattened into one of length n
+    lead = moved.shape[: len(keep)]
+    n = math.prod(x.shape[a] for a in axes)
+    v = moved.reshape(lead + (n,))
+    if n == 0:
+        return x
+    if type(v) is np.ndarray:  # products of everything left and right of each element
+        ones = np.ones(lead + (1,), dtype=v.dtype)
+        left = np.cumprod(np.concatenate([ones, v[..., :-1]], axis=-1), axis=-1)
+        rev = np.flip(v, axis=-1)[..., :-1]
+        right = np.flip(np.cumprod(np.concatenate([ones, rev], axis=-1), axis=-1), axis=-1)
+        others = left * right
+    else:  # a node (create_graph): an n x n grid with 1 on the diagonal, multiplied along
+        grid = dm.broadcast_to(v.reshape(lead + (1, n)), lead + (n, n))
+        others = where(np.eye(n, dtype=bool), 1.0, grid).prod(axis=-1)
+    return others.reshape(moved.shape).transpose(tuple(int(i) for i in np.argsort(perm)))
+
+
+def _kept_axes(nd: int, axis: Any) -> tuple[int, ...]:
+    return tuple(a % nd for a in (axis if isinstance(axis, tuple) else (axis,))) if nd else ()
+
+
+# d/dx_i prod(x) = the product of the other elements
+@op(vjp=lambda g, x, out, axis, keepdims: (_spread(g, x.shape, axis) * _others_product(x, axis),))
+@_ieee
+def prod(x: np.ndarray, *, axis: Any, keepdims: bool) -> np.ndarray:
+    return x.prod(axis=axis, keepdims=keepdims)
+
+
+def _reverse_cumsum(g: Any, axis: int) -> Any:
+    """sum_{j >= i} g_j along axis: the VJP of cumsum (each x_i is in every later total)."""
+    if type(g) is np.ndarray:
+        return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
+    return g.flip(axis).cumsum(axis).flip(axis)
+
+
+def _cumsum_vjp(g: Any, x: Any, out: Any, axis: Any) -> tuple[Any]:
+    if axis is None:  # over the flattened array
+        return (_reverse_cumsum(g, 0).reshape(x.shape),)
+    return (_reverse_cumsum(g, axis),)
+
+
+@op(vjp=_cumsum_vjp)
+@_ieee
+def cumsum(x: np.ndarray, *, axis: Any) -> np.ndarray:
+    return np.cumsum(x, axis=axis)
+
+
+def _logsumexp_vjp(g: Any, x: Any, out: Any, axis: Any, keepdims: bool) -> tuple[Any]:
+    # d/dx_j log(sum_i e**x_i) = e**(x_j - logsumexp(x)), the softmax
+    kept = _kept_shape(x.shape, axis)
+    return (g.reshape(kept) * dm.exp(x - out.reshape(kept)),)
+
+
+@op(vjp=_logsumexp_vjp)
+@_ieee
+def logsumexp(x: np.ndarray, *, axis: Any, keepdims: bool) -> np.ndarray:
+    """m + log(sum e**(x - m)), m = max(x) along axis (0 where that is inf): no overflow."""
+    if x.size == 0:
+        return np.log(np.exp(x).sum(axis=axis, keepdims=keepdims))
+    m = x.max(axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    total = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+    return total if keepdims else total.reshape(x.sum(axis=axis).shape)
+
+
+def _norm_vjp(g: Any, x: Any, out: Any, axis: Any, keepdims: bool) -> tuple[Any]:
+    # d/dx_i sqrt(sum x**2) = x_i / norm; 0 at a zero norm (PyTorch's subgradient)
+    kept = _kept_shape(x.shape, axis)
+    n = out.reshape(kept)
+    zero = dm.value(n) == 0.0
+    return (dm.where(zero, 0.0, g.reshape(kept) * (x / n)),)
+
+
+@op(name="norm", vjp=_norm_vjp)
+@_ieee
+def norm2(x: np.ndarray, *, axis: Any, keepdims: bool) -> np.ndarray:
+    """The Euclidean norm sqrt(sum x**2) over axis."""
+    return np.sqrt((x * x).sum(axis=axis, keepdims=keepdims))
+
+
+# ---------------------------------------------------------------------------- shape
+
+
+def _tile_vjp(g: Any, x: Any, out: Any, reps: tuple[int, ...]) -> tuple[Any]:
+    # each copy passes its gradient back: view g as (reps_0, n_0, reps_1, n_1, ...) and sum
+    # over the copies
+    n = max(len(reps), x.ndim)
+    shape = (1,) * (n - x.ndim) + tuple(x.shape)
+    reps = (1,) * (n - len(reps)) + reps
+    pairs = tuple(v for r, s in zip(reps, shape, strict=True) for v in (r, s))
+    return (g.reshape(pairs).sum(axis=tuple(range(0, 2 * n, 2))).reshape(x.shape),)
+
+
+@op(name="tile", vjp=_tile_vjp)
+def tile(x: np.ndarray, *, reps: tuple[int, ...]) -> np.ndarray:
+    return np.tile(x, reps)
+
+
+def _roll(g: Any, shift: Any, axis: Any) -> Any:
+    return np.roll(g, shift, axis) if type(g) is np.ndarray else g.roll(shift, axis)
+
+
+def _negated(shift: Any) -> Any:
+    return tuple(-s for s in shift) if isinstance(shift, tuple) else -shift
+
+
+# rolling back by the same shift puts each gradient where its element came from
+@op(vjp=lambda g, x, out, shift, axis: (_roll(g, _negated(shift), axis),))
+def roll(x: np.ndarray, *, shift: Any, axis: Any) -> np.ndarray:
+    return np.roll(x, shift, axis)
+
+
+def _flip(g: Any, axis: Any) -> Any:
+    return np.flip(g, axis) if type(g) is np.ndarray else g.flip(axis)
+
+
+@op(vjp=lambda g, x, out, axis: (_flip(g, axis),))  # flipping is its own inverse
+def flip(x: np.ndarray, *, axis: Any) -> np.ndarray:
+    return np.flip(x, axis)
+
+
+# concatenate: each operand gets back its own slice of g
+def _concatenate_vjp(g: Any, *xs_out: Any, axis: int) -> tuple[Any, ...]:
+    xs = xs_out[:-1]
+    ax = axis % g.ndim
+    grads, start = [], 0
+    for x in xs:
+        stop = start + x.shape[ax]
+        grads.append(g[(slice(None),) * ax + (slice(start, stop),)])
+        start = stop
+    return tuple(grads)
+
+
+@op(name="concatenate", vjp=_concatenate_vjp)
+def concatenate_op(*xs: np.ndarray, axis: int) -> np.ndarray:
+    return np.concatenate(xs, axis=axis)
+
+
 def _as_array(data: object) -> np.ndarray:
     """The float ndarray a Tensor stores (float32 stays float32, anything else is float64).
 
@@ -571,7 +849,6 @@ class Tensor:
         "_time",
         "__weakref__",
     )
-    __array_ufunc__ = None  # make NumPy arrays and scalars defer to our reflected operators
 
     def __init__(
         self, data: Any, requires_grad: bool = False, label: str = "", role: str = ""
@@ -839,6 +1116,330 @@ class Tensor:
         """e**x_i / sum_j e**x_j along ``axis`` (shifted by max(x): no overflow)."""
         return _unary(softmax.bind(axis=int(axis)), self)
 
+    # ----------------------------------------------------------------- comparisons
+    # Comparisons give plain boolean arrays: they have no gradient (a step function's slope is
+    # 0), so they are never graph nodes. ``==`` stays identity, as on every graph node (a
+    # Tensor is a dict key in backward); use ``eq``/``ne`` for elementwise equality.
+
+    def __lt__(self, other: Operand) -> np.ndarray:
+        return self._data < _numbers_of(other)
+
+    def __le__(self, other: Operand) -> np.ndarray:
+        return self._data <= _numbers_of(other)
+
+    def __gt__(self, other: Operand) -> np.ndarray:
+        return self._data > _numbers_of(other)
+
+    def __ge__(self, other: Operand) -> np.ndarray:
+        return self._data >= _numbers_of(other)
+
+    def eq(self, other: Operand) -> np.ndarray:
+        """Elementwise ``==`` as a boolean array (not differentiable)."""
+        return self._data == _numbers_of(other)
+
+    def ne(self, other: Operand) -> np.ndarray:
+        """Elementwise ``!=`` as a boolean array (not differentiable)."""
+        return self._data != _numbers_of(other)
+
+    # ----------------------------------------------------------------- more functions
+    # The elementary functions are rows of value.ELEMENTARY, shared with Value.
+
+    def sin(self) -> Tensor:
+        """sin(x);  d/dx = cos(x)."""
+        return _unary(ELEMENTARY_OPS["sin"], self)
+
+    def cos(self) -> Tensor:
+        """cos(x);  d/dx = -sin(x)."""
+        return _unary(ELEMENTARY_OPS["cos"], self)
+
+    def tan(self) -> Tensor:
+        """tan(x);  d/dx = 1 + tan(x)**2."""
+        return _unary(ELEMENTARY_OPS["tan"], self)
+
+    def arcsin(self) -> Tensor:
+        """The inverse of sin, on [-1, 1] (nan outside);  d/dx = 1 / sqrt(1 - x**2)."""
+        return _unary(ELEMENTARY_OPS["arcsin"], self)
+
+    def arccos(self) -> Tensor:
+        """The inverse of cos, on [-1, 1] (nan outside);  d/dx = -1 / sqrt(1 - x**2)."""
+        return _unary(ELEMENTARY_OPS["arccos"], self)
+
+    def arctan(self) -> Tensor:
+        """The inverse of tan;  d/dx = 1 / (1 + x**2)."""
+        return _unary(ELEMENTARY_OPS["arctan"], self)
+
+    def sinh(self) -> Tensor:
+        """(e**x - e**-x) / 2;  d/dx = cosh(x)."""
+        return _unary(ELEMENTARY_OPS["sinh"], self)
+
+    def cosh(self) -> Tensor:
+        """(e**x + e**-x) / 2;  d/dx = sinh(x)."""
+        return _unary(ELEMENTARY_OPS["cosh"], self)
+
+    def arcsinh(self) -> Tensor:
+        """The inverse of sinh;  d/dx = 1 / sqrt(x**2 + 1)."""
+        return _unary(ELEMENTARY_OPS["arcsinh"], self)
+
+    def arccosh(self) -> Tensor:
+        """The inverse of cosh, for x >= 1 (nan below);  d/dx = 1 / sqrt(x**2 - 1)."""
+        return _unary(ELEMENTARY_OPS["arccosh"], self)
+
+    def arctanh(self) -> Tensor:
+        """The inverse of tanh, on (-1, 1);  d/dx = 1 / (1 - x**2)."""
+        return _unary(ELEMENTARY_OPS["arctanh"], self)
+
+    def log2(self) -> Tensor:
+        """Base-2 log;  d/dx = 1 / (x ln 2).  log2(0) = -inf."""
+        return _unary(ELEMENTARY_OPS["log2"], self)
+
+    def log10(self) -> Tensor:
+        """Base-10 log;  d/dx = 1 / (x ln 10).  log10(0) = -inf."""
+        return _unary(ELEMENTARY_OPS["log10"], self)
+
+    def log1p(self) -> Tensor:
+        """log(1 + x), accurate near 0;  d/dx = 1 / (1 + x)."""
+        return _unary(ELEMENTARY_OPS["log1p"], self)
+
+    def expm1(self) -> Tensor:
+        """e**x - 1, accurate near 0;  d/dx = e**x."""
+        return _unary(ELEMENTARY_OPS["expm1"], self)
+
+    def exp2(self) -> Tensor:
+        """2**x;  d/dx = 2**x ln 2."""
+        return _unary(ELEMENTARY_OPS["exp2"], self)
+
+    def logsigmoid(self) -> Tensor:
+        """log(sigmoid(x)) = -softplus(-x), stable for any x;  d/dx = sigmoid(-x)."""
+        return _unary(ELEMENTARY_OPS["logsigmoid"], self)
+
+    # PyTorch's names for the inverse functions
+    asin, acos, atan = arcsin, arccos, arctan
+    asinh, acosh, atanh = arcsinh, arccosh, arctanh
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 elementwise (nan at nan);  d/dx = 0 everywhere, as in PyTorch."""
+        return _unary(sign, self)
+
+    def __mod__(self, other: Operand) -> Tensor:
+        """a mod b with the sign of b (NumPy's %);  d/da = 1,  d/db = -floor(a / b)."""
+        return _binary(mod, self, other, "%")
+
+    def __rmod__(self, other: Operand) -> Tensor:
+        return _binary(mod, _lift(other, self, "%"), self, "%")
+
+    remainder = __mod__
+
+    def hypot(self, other: Operand) -> Tensor:
+        """sqrt(a**2 + b**2) without overflow;  d/da = a / out,  d/db = b / out."""
+        return _binary(hypot, self, other, "hypot")
+
+    def arctan2(self, other: Operand) -> Tensor:
+        """The angle of the points (x=other, y=self), elementwise;
+        d/dy = x / (x**2 + y**2),  d/dx = -y / (x**2 + y**2)."""
+        return _binary(arctan2, self, other, "arctan2")
+
+    atan2 = arctan2
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        """x for x > 0, else alpha * (e**x - 1);  d/dx = 1 for x > 0, else alpha * e**x."""
+        return _unary(elu.bind(alpha=float(alpha)), self)
+
+    def selu(self) -> Tensor:
+        """scale * elu(x, alpha), Klambauer et al.'s constants;  d/dx = scale for x > 0, else
+        scale * alpha * e**x."""
+        return _unary(selu, self)
+
+    def gelu(self) -> Tensor:
+        """x * Phi(x), Phi the standard normal CDF (exact form);  d/dx = Phi(x) + x phi(x)."""
+        return _unary(gelu, self)
+
+    def normal_cdf(self) -> Tensor:
+        """Phi(x), the standard normal CDF;  d/dx = phi(x), the normal density."""
+        return _unary(normal_cdf, self)
+
+    def maximum(self, other: Operand) -> Tensor:
+        """Elementwise larger of the two (``np.maximum``); the gradient goes to the larger,
+        split 1/2 each at a tie, and to both at nan (as ``torch.maximum``)."""
+        return maximum(self, other)
+
+    def minimum(self, other: Operand) -> Tensor:
+        """Elementwise smaller of the two (``np.minimum``), with maximum's conventions."""
+        return minimum(self, other)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (NumPy's names)
+        """The values limited to [min, max]; d/dx = 1 inside (bounds included), 0 where a
+        bound replaced the value (``torch.clamp``). Tensor bounds get gradients too."""
+        return clip(self, min, max)
+
+    clamp = clip
+
+    # ----------------------------------------------------------------- more reductions
+
+    def prod(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Product over ``axis``;  d/dx_i prod(x) = the product of the others (zeros allowed)."""
+        return _unary(prod.bind(axis=_axis(axis), keepdims=bool(keepdims)), self)
+
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        """Running sums along ``axis`` (over the flattened values if None);
+        d/dx_i = the number of totals x_i is in: backward is a reversed running sum of g."""
+        return _unary(cumsum.bind(axis=_axis(axis)), self)
+
+    def var(
+        self, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False
+    ) -> Tensor:
+        """Variance sum((x - mean)**2) / (n - ddof), NumPy's default ddof=0 (PyTorch's
+        default is ddof=1). Built from mean, -, * and sum, which give its gradient."""
+        d = self - self.mean(axis=axis, keepdims=True)
+        n = self.size // max(math.prod(_kept_shape(self.shape, _axis(axis))), 1)
+        return (d * d).sum(axis=axis, keepdims=keepdims) / float(n - ddof)
+
+    def std(
+        self, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False
+    ) -> Tensor:
+        """Standard deviation sqrt(var); the gradient is nan where it is 0, as in PyTorch."""
+        return self.var(axis=axis, ddof=ddof, keepdims=keepdims).sqrt()
+
+    def logsumexp(
+        self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+    ) -> Tensor:
+        """log(sum e**x) over ``axis``, stable for any logits;  d/dx_j = softmax(x)_j."""
+        return _unary(logsumexp.bind(axis=_axis(axis), keepdims=bool(keepdims)), self)
+
+    def norm(
+        self, ord: Any = 2, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+    ) -> Tensor:
+        """The vector p-norm (sum |x|**p)**(1/p) over ``axis`` (all values if None): ord 2
+        (d/dx = x / norm, 0 at a zero norm as in PyTorch), 1, inf, or any p > 0."""
+        axis = _axis(axis)
+        if ord == 2:
+            return _unary(norm2.bind(axis=axis, keepdims=bool(keepdims)), self)
+        if ord == 1:
+            return self.abs().sum(axis=axis, keepdims=keepdims)
+        if ord == math.inf:
+            return self.abs().max(axis=axis, keepdims=keepdims)
+        p = float(ord)
+        return (self.abs() ** p).sum(axis=axis, keepdims=keepdims) ** (1.0 / p)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> np.ndarray:
+        """Where the largest value is: integer indices, not differentiable."""
+        return np.argmax(self._data, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> np.ndarray:
+        """Where the smallest value is: integer indices, not differentiable."""
+        return np.argmin(self._data, axis=axis, keepdims=keepdims)
+
+    # ----------------------------------------------------------------- more shape
+
+    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Tensor:
+        """Drop size-1 axes (all, or those in ``axis``): a reshape."""
+        return self.reshape(np.squeeze(np.empty(self.shape, dtype=bool), _axis(axis)).shape)
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        """A new size-1 axis at ``axis`` (``np.expand_dims``): a reshape."""
+        return self.reshape(np.expand_dims(np.empty(self.shape, dtype=bool), int(axis)).shape)
+
+    expand_dims = unsqueeze
+
+    def flatten(self, start: int = 0, end: int = -1) -> Tensor:
+        """Axes ``start`` to ``end`` merged into one (all of them by default: 1-D)."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start % self.ndim, end % self.ndim
+        shape = self.shape
+        return self.reshape(shape[:start] + (-1 if self.size else 0,) + shape[end + 1 :])
+
+    def ravel(self) -> Tensor:
+        return self.reshape(-1)
+
+    def expand(self, *sizes: int) -> Tensor:
+        """``broadcast_to`` under PyTorch's name; -1 keeps that axis's size."""
+        new = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        lead = len(new) - self.ndim
+        shape = tuple(
+            self.shape[i - lead] if n == -1 and i >= lead else int(n) for i, n in enumerate(new)
+        )
+        return self.broadcast_to(shape)
+
+    def tile(self, reps: int | Sequence[int]) -> Tensor:
+        """The values repeated ``reps`` times along each axis (``np.tile``); backward sums
+        the copies' gradients."""
+        reps = (int(reps),) if isinstance(reps, numbers.Integral) else tuple(int(r) for r in reps)
+        return _unary(tile.bind(reps=reps), self)
+
+    def repeat(self, *sizes: int) -> Tensor:
+        """PyTorch's ``repeat``: ``np.tile`` with the repetitions per axis."""
+        reps = sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+        return self.tile(tuple(reps))
+
+    def roll(
+        self, shift: int | tuple[int, ...], axis: int | tuple[int, ...] | None = None
+    ) -> Tensor:
+        """Values shifted cyclically along ``axis`` (``np.roll``); backward rolls back."""
+        return _unary(roll.bind(shift=_axis(shift), axis=_axis(axis)), self)
+
+    def flip(self, axis: int | tuple[int, ...] | None = None) -> Tensor:
+        """The order of the values reversed along ``axis`` (all axes if None)."""
+        return _unary(flip.bind(axis=_axis(axis)), self)
+
+    def triu(self, k: int = 0) -> Tensor:
+        """The upper triangle of the last two axes (diagonal k and above), zeros elsewhere."""
+        mask = np.triu(np.ones(self.shape[-2:], dtype=bool), k)
+        return where(mask, self, 0.0)
+
+    def tril(self, k: int = 0) -> Tensor:
+        """The lower triangle of the last two axes (diagonal k and below), zeros elsewhere."""
+        mask = np.tril(np.ones(self.shape[-2:], dtype=bool), k)
+        return where(mask, self, 0.0)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        """The diagonal over ``axis1``, ``axis2``, as the last axis (``np.diagonal``): picked
+        by indexing, so backward puts g back on the diagonal."""
+        a1, a2 = axis1 % self.ndim, axis2 % self.ndim
+        rest = [i for i in range(self.ndim) if i not in (a1, a2)]
+        moved = self.transpose(tuple(rest) + (a1, a2))
+        n1, n2 = moved.shape[-2:]
+        k = max(0, min(n1, n2 - offset) if offset >= 0 else min(n1 + offset, n2))
+        i = np.arange(k) + max(-offset, 0)
+        return moved[..., i, i + offset]
+
+    def diag(self, k: int = 0) -> Tensor:
+        """``np.diag``: a 1-D tensor becomes the square matrix with it on diagonal k; a 2-D
+        one gives its diagonal k."""
+        if self.ndim == 2:
+            return self.diagonal(k)
+        if self.ndim != 1:
+            raise ValueError(f"diag takes a 1-D or 2-D tensor, not shape {self.shape}")
+        n = self.shape[0] + abs(k)
+        i = np.arange(self.shape[0])
+        return scatter(self, (n, n), (i + max(-k, 0), i + max(k, 0)))
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        """The sum of the diagonal (``np.trace``)."""
+        return self.diagonal(offset, axis1, axis2).sum(axis=-1)
+
+    def split(self, size: int | Sequence[int], axis: int = 0) -> list[Tensor]:
+        """PyTorch's ``split``: pieces of ``size`` along ``axis`` (the last may be smaller), or
+        of the listed sizes. (``autograd.tensor.split`` takes NumPy's sections instead.)"""
+        n = self.shape[axis]
+        if isinstance(size, numbers.Integral):
+            sizes = [min(int(size), n - s) for s in range(0, n, int(size))] or [0]
+        else:
+            sizes = [int(s) for s in size]
+            if sum(sizes) != n:
+                raise ValueError(f"split sizes {sizes} do not add up to {n} along axis {axis}")
+        return split(self, list(np.cumsum(sizes)[:-1]), axis=axis)
+
+    # ----------------------------------------------------------------- NumPy's functions
+    # np.exp(t), np.sum(t), np.concatenate([a, b]) on Tensors record the graph, as the Tensor
+    # methods do; what has no rule here raises a TypeError naming the method, never returns a
+    # silently detached array. Comparisons and tests (np.isnan, np.greater) give booleans.
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return _numpy_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return _numpy_function(func, args, kwargs)
+
     # ----------------------------------------------------------------- backprop
 
     def _seed(self, grad: Any) -> np.ndarray:
@@ -928,3 +1529,229 @@ def linear(x: Tensor | np.ndarray, weight: Tensor, bias: Tensor | None = None) -
             + f" ({e})"
         ) from None
     return _node(out, linear_op, operands)
+
+
+# ============================================================================ functions
+
+
+def _numbers_of(x: Any) -> Any:
+    """The numbers behind an operand, for results that are not differentiated."""
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _operands(xs: Sequence[Any], what: str) -> tuple[Tensor, ...]:
+    like = next((x for x in xs if isinstance(x, Tensor)), None)
+    return tuple(_lift(x, like, what) for x in xs)
+
+
+def maximum(a: Operand, b: Operand) -> Tensor:
+    """Elementwise larger of a and b (``np.maximum``, ``torch.maximum``): the gradient goes to
+    the larger, split 1/2 each at a tie, and to both where either is nan."""
+    pair = _operands((a, b), "maximum")
+    return _node(_forward(maximum_op, pair), maximum_op, pair)
+
+
+def minimum(a: Operand, b: Operand) -> Tensor:
+    """Elementwise smaller of a and b, with ``maximum``'s conventions."""
+    pair = _operands((a, b), "minimum")
+    return _node(_forward(minimum_op, pair), minimum_op, pair)
+
+
+def clip(x: Operand, low: Any = None, high: Any = None) -> Tensor:
+    """x limited to [low, high] (``np.clip``, ``torch.clamp``): d/dx = 1 inside, the bounds
+    included, and 0 where a bound replaced the value. Tensor bounds are ``maximum`` and
+    ``minimum``, and get their share of the gradient."""
+    (t,) = _operands((x,), "clip")
+    if isinstance(low, Tensor) or isinstance(high, Tensor) or np.ndim(low) or np.ndim(high):
+        if low is not None:
+            t = maximum(t, low)
+        return t if high is None else minimum(t, high)
+    bounds = {
+        "low": None if low is None else float(low),
+        "high": None if high is None else float(high),
+    }
+    return _unary(clip_op.bind(**bounds), t)
+
+
+def concatenate(tensors: Sequence[Operand], axis: int | None = 0) -> Tensor:
+    """The tensors joined along an existing ``axis`` (``np.concatenate``; None flattens them
+    first); backward gives each its own slice of g."""
+    xs = _operands(list(tensors), "concatenate")
+    if not xs:
+        raise ValueError("concatenate needs at least one tensor")
+    if axis is None:
+        xs, axis = tuple(x.reshape(-1) for x in xs), 0
+    op = concatenate_op.bind(axis=int(axis))
+    return _node(_forward(op, xs), op, xs)
+
+
+def stack(tensors: Sequence[Operand], axis: int = 0) -> Tensor:
+    """The tensors (all of one shape) joined along a new ``axis`` (``np.stack``)."""
+    xs = _operands(list(tensors), "stack")
+    if not xs:
+        raise ValueError("stack needs at least one tensor")
+    if len({x.shape for x in xs}) != 1:
+        raise ValueError(f"stack needs tensors of one shape, got {[x.shape for x in xs]}")
+    ax = int(axis) % (xs[0].ndim + 1)
+    return concatenate([x.unsqueeze(ax) for x in xs], axis=ax)
+
+
+def split(x: Tensor, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
+    """``np.split``: ``sections`` equal pieces, or pieces cut at the given indices, along
+    ``axis``; each is a slice of x (a node), so backward puts g back in its place."""
+    n = x.shape[axis]
+    pieces = np.split(np.arange(n), indices_or_sections)  # NumPy's own checks and errors
+    lead = (slice(None),) * (axis % x.ndim)
+    return [
+        x[lead + (slice(int(p[0]), int(p[-1]) + 1) if p.size else slice(0, 0),)] for p in pieces
+    ]
+
+
+def where_numpy(condition: Any, a: Any = None, b: Any = None) -> Any:
+    if a is None and b is None:  # np.where(c): the indices where c holds
+        return np.where(_numbers_of(condition))
+    return where(condition, a, b)
+
+
+# ---------------------------------------------------------------------------- NumPy protocol
+
+# ufuncs with a Tensor rule: the method (or operator) that records the graph
+_UFUNC_METHODS: dict[Any, str] = {
+    np.add: "__add__", np.subtract: "__sub__", np.multiply: "__mul__",
+    np.divide: "__truediv__", np.power: "__pow__", np.float_power: "__pow__",
+    np.matmul: "__matmul__", np.remainder: "__mod__",
+    np.negative: "__neg__", np.absolute: "abs", np.exp: "exp", np.log: "log", np.sqrt: "sqrt",
+    np.tanh: "tanh", np.sign: "sign", np.hypot: "hypot", np.arctan2: "arctan2",
+    np.maximum: "maximum", np.minimum: "minimum", np.square: "square",
+    **{getattr(np, name): name for name in ELEMENTARY if hasattr(np, name)},
+}  # fmt: skip
+# ufuncs that give booleans (no gradient): applied to the numbers
+_UFUNC_NUMBERS = {
+    np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
+    np.isnan, np.isinf, np.isfinite, np.signbit, np.logical_and, np.logical_or,
+    np.logical_not, np.logical_xor,
+}  # fmt: skip
+
+
+def _numpy_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict) -> Any:
+    if method == "__call__" and ufunc in _UFUNC_NUMBERS:
+        return ufunc(*[_numbers_of(x) for x in inputs], **kwargs)
+    name = _UFUNC_METHODS.get(ufunc)
+    if name is None or method != "__call__" or kwargs:
+        hint = f"the Tensor method t.{name}()" if name else "the Tensor methods"
+        raise TypeError(
+            f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method} on a Tensor "
+            f"{'with ' + ', '.join(kwargs) + ' ' if kwargs else ''}has no gradient rule in "
+            f"gradflow: use {hint} (they record the graph), or np.{ufunc.__name__}(t.data) for "
+            "numbers without a gradient"
+        )
+    if ufunc is np.square:
+        return inputs[0] ** 2
+    if len(inputs) == 1:
+        return getattr(inputs[0], name)()
+    a, b = inputs
+    if name in ("maximum", "minimum", "hypot", "arctan2"):
+        first = a if isinstance(a, Tensor) else _lift(a, b, name)
+        return getattr(first, name)(b)
+    if isinstance(a, Tensor):
+        return getattr(a, name)(b)
+    return getattr(b, "__r" + name[2:])(a)  # a NumPy array or number on the left
+
+
+def _no_out(kwargs: dict, what: str) -> None:
+    if kwargs.get("out") is not None:
+        raise TypeError(f"np.{what}(..., out=...) cannot write a Tensor's graph into an array")
+
+
+def _reduction(method: str) -> Any:
+    def call(a: Any, axis: Any = None, *rest: Any, keepdims: bool = False, **kw: Any) -> Any:
+        _no_out(kw, method)
+        (t,) = _operands((a,), method)
+        return getattr(t, method)(axis=axis, keepdims=keepdims)
+
+    return call
+
+
+def _method(method: str) -> Any:
+    def call(a: Any, *args: Any, **kw: Any) -> Any:
+        (t,) = _operands((a,), method)
+        return getattr(t, method)(*args, **kw)
+
+    return call
+
+
+def _np_var(method: str) -> Any:
+    def call(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0,
+             keepdims: bool = False, **kw: Any) -> Any:  # fmt: skip
+        _no_out({"out": out}, method)
+        (t,) = _operands((a,), method)
+        return getattr(t, method)(axis=axis, ddof=ddof, keepdims=keepdims)
+
+    return call
+
+
+def _np_transpose(a: Any, axes: Any = None) -> Tensor:
+    (t,) = _operands((a,), "transpose")
+    return t.transpose() if axes is None else t.transpose(tuple(axes))
+
+
+def _np_dot(a: Any, b: Any, out: Any = None) -> Tensor:
+    _no_out({"out": out}, "dot")
+    x, y = _operands((a, b), "dot")
+    return x * y if x.ndim == 0 or y.ndim == 0 else x @ y
+
+
+def _np_norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:
+    (t,) = _operands((x,), "norm")
+    return t.norm(2 if ord is None else ord, axis=axis, keepdims=keepdims)
+
+
+# NumPy functions with a Tensor implementation (the graph is recorded)
+_FUNCTIONS: dict[Any, Any] = {
+    np.sum: _reduction("sum"), np.mean: _reduction("mean"), np.max: _reduction("max"),
+    np.amax: _reduction("max"), np.min: _reduction("min"), np.amin: _reduction("min"),
+    np.prod: _reduction("prod"), np.var: _np_var("var"), np.std: _np_var("std"),
+    np.cumsum: lambda a, axis=None, **kw: _operands((a,), "cumsum")[0].cumsum(axis),
+    np.reshape: lambda a, shape, **kw: _operands((a,), "reshape")[0].reshape(shape),
+    np.transpose: _np_transpose, np.squeeze: _method("squeeze"),
+    np.expand_dims: _method("unsqueeze"), np.ravel: lambda a, **kw: _method("ravel")(a),
+    np.broadcast_to: _method("broadcast_to"), np.tile: _method("tile"),
+    np.roll: _method("roll"), np.flip: _method("flip"), np.triu: _method("triu"),
+    np.tril: _method("tril"), np.diag: _method("diag"), np.diagonal: _method("diagonal"),
+    np.trace: _method("trace"), np.clip: lambda a, lo=None, hi=None, **kw: clip(a, lo, hi),
+    np.concatenate: concatenate, np.stack: stack, np.split: split, np.where: where_numpy,
+    np.dot: _np_dot, np.linalg.norm: _np_norm,
+    np.argmax: lambda a, axis=None, **kw: np.argmax(_numbers_of(a), axis=axis, **kw),
+    np.argmin: lambda a, axis=None, **kw: np.argmin(_numbers_of(a), axis=axis, **kw),
+}  # fmt: skip
+# NumPy functions that read the numbers and give no differentiable result
+_READERS = {
+    np.shape, np.ndim, np.size, np.allclose, np.isclose, np.array_equal, np.array_equiv,
+    np.argsort, np.nonzero, np.count_nonzero, np.array2string, np.array_repr, np.array_str,
+    np.result_type, np.iscomplexobj, np.isrealobj, np.may_share_memory, np.shares_memory,
+    np.all, np.any, np.sort, np.unique, np.histogram, np.searchsorted, np.copy,
+    np.testing.assert_allclose, np.testing.assert_array_equal,
+}  # fmt: skip
+
+
+def _unwrap(x: Any) -> Any:
+    if isinstance(x, Tensor):
+        return x._data
+    if isinstance(x, (list, tuple)):
+        return type(x)(_unwrap(v) for v in x)
+    return x
+
+
+def _numpy_function(func: Any, args: tuple[Any, ...], kwargs: dict) -> Any:
+    impl = _FUNCTIONS.get(func)
+    if impl is not None:
+        return impl(*args, **kwargs)
+    if func in _READERS:
+        return func(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
+    name = getattr(func, "__name__", str(func))
+    method = f"t.{name}(...)" if hasattr(Tensor, name) else "the Tensor methods"
+    raise TypeError(
+        f"np.{name} on a Tensor has no gradient rule in gradflow, and its result would be "
+        f"silently detached from the graph: use {method}, or np.{name}(t.data) for numbers "
+        "without a gradient"
+    )
