@@ -75,9 +75,11 @@ def test_the_walk_stops_at_the_visit_cap():
 def test_a_loss_over_samples_draws_one_sample_and_folds_the_others():
     loss, terms = hinge_loss(12)
     loss.backward()
-    with pytest.warns(viz.LargeGraphWarning, match="11 more samples"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one sample of a batch is the default view: no warning
         diagram = viz.draw(loss, collapse="none")
     source = diagram.source
+    assert any("11 more samples" in note for note in diagram.folded)
     assert "× 11 more samples" in source
     # Sums still right: the box holds the sum of samples 2..12, so that sample 1 plus the
     # box is the drawn sum, and the loss is that sum / 12.
@@ -110,6 +112,16 @@ def test_a_neurons_weighted_sum_is_not_taken_for_samples():
 
 def test_a_small_graph_is_drawn_from_the_engine_s_own_steps():
     loss, _ = hinge_loss(1)
+    assert select(loss, keep=4_000, grads=False) is None
+
+
+def test_a_tiny_batch_is_drawn_in_full():
+    # relu(w * x_i) over 3 samples sharing the parameter w: w, then per sample the constant
+    # x_i, the product and the relu (3 x 3), then Python's sum: 0 and three "+": 14 nodes,
+    # not more than TINY_BATCH = 20. It is a sum over samples, and drawn in full all the same.
+    w = Value(0.5, label="w", role="param")
+    loss = sum((w * float(i + 1)).relu() for i in range(3))
+    assert find_samples(loss) is not None
     assert select(loss, keep=4_000, grads=False) is None
 
 

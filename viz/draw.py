@@ -244,6 +244,7 @@ def draw(
         view.folded.append(
             f"{len(nodes) - keep:,} nodes of the focused paths, computed earlier, are not drawn"
         )
+        view.cut = True
         nodes = nodes[-keep:]
         plans = [([], "", count_boxes(nodes, []))]
     if not plans:
@@ -289,9 +290,9 @@ def draw(
             dropped = not opts.edge_labels and edge_labels is None
             diagram = _build(view, nodes, plan, opts, marked, dropped)
     assert diagram is not None
-    # A network drawn by neurons is the readable default, not news; folding layers, samples
-    # or earlier nodes is said in a warning too.
-    if view.folded or (level == "auto" and diagram.collapsed == "layer"):
+    # Neurons and one sample of a batch are the readable default, said on the diagram only;
+    # dropping earlier nodes, or folding whole layers, is said in a warning too.
+    if view.cut or (level == "auto" and diagram.collapsed == "layer"):
         _warn_folded(view, diagram.collapsed, diagram.box_count, budget)
     return diagram
 

@@ -175,6 +175,7 @@ class GraphView:
         # are read from the user's backward (.grad), not recorded by a pass over the graph.
         self.mirrored = selection is not None
         self.folded: list[str] = list(selection.folded) if selection is not None else []
+        self.cut = selection is not None and selection.cut  # earlier nodes folded into a box
         if selection is not None:
             root = selection.root
             self.grads_shown = self.grads_shown and self.from_user

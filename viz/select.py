@@ -28,6 +28,8 @@ MIN_SAMPLES = 3
 VISIT_CAP = 20_000
 # A graph with at most this many nodes and no samples is drawn from the engine's own steps.
 SMALL_GRAPH = 3_000
+# A loss over samples with at most this many nodes in all is drawn in full.
+TINY_BATCH = 20
 # Two terms are samples of one kind when their expressions agree this many ops deep.
 _SIGNATURE_DEPTH = 3
 
@@ -79,6 +81,7 @@ class Selection:
     root: Any
     folded: list[str] = field(default_factory=list)  # one sentence per fold
     mirrored: bool = False  # nodes are Mirrors (numbers from .grad, not from a recorded pass)
+    cut: bool = False  # the nodes nearest the root only: the rest is one "earlier nodes" box
 
 
 # ---------------------------------------------------------------------------- samples
@@ -206,6 +209,8 @@ def select(root: Any, keep: int, grads: bool, *, force: bool = False) -> Selecti
     ``grads``: show the numbers of the user's backward (read from ``.grad``).
     """
     samples = find_samples(root)
+    if samples is not None and not force and not _nearest(root, TINY_BATCH, _parents)[1]:
+        samples = None  # a batch this small is readable in full: nothing to fold
     head = samples.head if samples is not None else None
 
     def parents_of(node: Any) -> tuple[Any, ...]:
@@ -268,7 +273,11 @@ def select(root: Any, keep: int, grads: bool, *, force: bool = False) -> Selecti
         out.append(mirror[id(node)])
     if earlier is not None and any(earlier in m.parents for m in out):
         out.insert(0, earlier)
-    return Selection(out, mirror[id(root)], folded, mirrored=True)
+    return Selection(out, mirror[id(root)], folded, mirrored=True, cut=earlier is not None)
+
+
+def _parents(node: Any) -> tuple[Any, ...]:
+    return node.parents
 
 
 def _nearest(root: Any, cap: int, parents_of: Any) -> tuple[list[Any], bool]:
