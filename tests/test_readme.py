@@ -171,6 +171,40 @@ def test_readme_figures_exist_and_its_code_draws_one():
     assert drawn, "no README block draws a figure the README shows"
 
 
+def test_figures_shown_are_what_the_code_draws_now(tmp_path):
+    """Every figure of the README and the guides is what ``make figures`` draws from the
+    current code, byte for byte (or, for the README's first one, what its code block draws)."""
+    pages = [README, *sorted((ROOT / "docs").glob("*.md"))]
+    shown = {
+        (page.parent / figure).resolve()
+        for page in pages
+        for figure in FIGURE.findall(page.read_text(encoding="utf-8"))
+        if not figure.startswith("http")
+    }
+    # make_figures writes beside itself: run a copy, so the checkout is left as it is.
+    copy = tmp_path / "docs" / "make_figures.py"
+    copy.parent.mkdir()
+    copy.write_bytes((ROOT / "docs" / "make_figures.py").read_bytes())
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    run = subprocess.run(
+        [sys.executable, str(copy)], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=240,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    drawn_by_blocks = {m for b in BLOCKS for m in re.findall(r"render\(\"([^\"]+)\"\)", b.code)}
+    for figure in sorted(shown):
+        assert figure.is_file(), f"{figure.relative_to(ROOT)} is shown but missing"
+        fresh = copy.parent / figure.name
+        if not fresh.exists():
+            assert figure.name in drawn_by_blocks, (
+                f"{figure.relative_to(ROOT)} is drawn neither by make_figures nor by a README block"
+            )
+            continue
+        assert fresh.read_bytes() == figure.read_bytes(), (
+            f"{figure.relative_to(ROOT)} is not what the code draws now: make figures"
+        )
+
+
 def test_readme_links_point_to_files_in_the_repository():
     text = README.read_text(encoding="utf-8")
     for target in re.findall(r"\]\(([^)\s#]+)(?:#[^)]*)?\)", text):
