@@ -78,3 +78,19 @@ def test_in_jupyter_with_ipywidgets_a_widget_that_ends_as_one_line(monkeypatch, 
     assert capsys.readouterr() == ("", "")
     (output,) = shown.outputs  # the widget, replaced by its last line at the end
     assert output["text/plain"].startswith("fit: 100%|") and "20/20" in output["text/plain"]
+
+
+def test_committed_notebooks_store_no_progress_bar_fragments():
+    # A text bar redrawn with "\r" is stored as one fragment per redraw (and shows as many
+    # red lines once exported); nn.fit stores one line instead, and no IProgress warning.
+    import json
+    from pathlib import Path
+
+    for path in sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        for cell in cells:
+            for output in cell.get("outputs", []):
+                if output["output_type"] == "stream":
+                    text = "".join(output["text"])
+                    assert "\r" not in text, f"{path.name}: a progress bar stored as fragments"
+                    assert "IProgress" not in text, f"{path.name}: tqdm's IProgress warning"
