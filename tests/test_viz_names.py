@@ -75,3 +75,17 @@ def test_a_folded_neuron_is_named_as_the_model_names_it():
     assert "<b>neuron L0.n0</b>" in source
     # The loss is computed from the output neuron's value, and named after it.
     assert "(L2.n0 - 1)**2" in source
+
+
+def test_the_table_names_a_networks_nodes_as_the_model_does():
+    model = nn.MLP(2, [2, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.backward()
+    names = table_names(viz.backward_table(loss))
+    # Neuron L0.n0: tanh of its weighted sum; the output neuron L1.n0 is linear (no .z).
+    assert {"L0.n0", "L0.n0.z", "L1.n0", "L1.n0 - 1", "L0.n0.w0 * x0"} <= names
+    assert "L1.n0.z" not in names
+    # ...and the diagram of every op writes the same names on its boxes.
+    drawn = svg_text(viz.draw(loss, collapse="none", max_nodes=None).pipe("svg"))
+    drawn_lines = {line.strip(" \xa0") for line in drawn.split("\n")}
+    assert names <= drawn_lines

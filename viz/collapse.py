@@ -267,3 +267,32 @@ def fold_layers(view: GraphView, nodes: list[Any], groups: list[Group]) -> list[
         layers.append(Group("layer", f"layer {layer}", members, layer, len(by_layer[layer])))
     _find_outputs(view, nodes, layers)
     return layers
+
+
+# ---------------------------------------------------------------------------- names
+
+
+def neuron_aliases(view: GraphView, nodes: list[Any]) -> dict[Any, str]:
+    """Names for the nodes of neurons, as the model names its parts.
+
+    A neuron whose parameters are labelled ``L0.n1.w0``, ``L0.n1.b`` (as ``nn.MLP`` labels
+    them) is ``L0.n1``: its output is called ``L0.n1`` and, when an activation makes that
+    output, the weighted sum under it ``L0.n1.z``. The diagram, the table and the captions
+    all name these nodes so.
+    """
+    groups = find_neurons(view, nodes)
+    activations = activation_ops()
+    names: dict[Any, str] = {}
+    for g in groups:
+        title = _named_title(g)
+        if not title or not g.outputs:
+            continue
+        name = title.removeprefix("neuron ")
+        out = g.outputs[0]
+        if out.label:
+            continue
+        names[out] = name
+        below = out.parents[0] if out.parents else None
+        if out.op in activations and below in g.members and not below.label:
+            names[below] = f"{name}.z"
+    return names

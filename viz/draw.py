@@ -402,8 +402,6 @@ def plan_levels(
     if not neurons:
         return within
     layered = assign_layers(view, nodes, neurons)
-    # A neuron's output is named as the model names the neuron ("L0.n1"), in every view.
-    view.aliases = {out: g.title.removeprefix("neuron ") for g in neurons for out in g.outputs[:1]}
     candidates = [plain, (neurons, "neuron", count_boxes(nodes, neurons))]
     if layered:
         layers = fold_layers(view, nodes, neurons)

@@ -182,7 +182,7 @@ class GraphView:
         self.root = root
         self.nodes: list[Any] = topological_order(root) if selection is None else selection.nodes
         self.index: dict[Any, int] = {node: i for i, node in enumerate(self.nodes)}
-        self.aliases: dict[Any, str] = {}  # set when neurons are folded (viz.draw)
+        self._aliases: dict[Any, str] | None = None
         self.steps: list[StepInfo] | None = None
         if self.mirrored and self.grads_shown:
             self.steps = steps_from_grads(self.nodes)
@@ -199,6 +199,15 @@ class GraphView:
             self.step_of[step.node] = step
             for edge in step.edges:
                 self.terms[edge.parent].append(edge)
+
+    @property
+    def aliases(self) -> dict[Any, str]:
+        """Names of neurons' nodes as the model names them ("L0.n1"; viz.collapse)."""
+        if self._aliases is None:
+            from viz.collapse import neuron_aliases  # viz.collapse imports this module
+
+            self._aliases = neuron_aliases(self, self.nodes)
+        return self._aliases
 
     # ------------------------------------------------------------------ per node
 

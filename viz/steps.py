@@ -69,7 +69,7 @@ def draw_steps(
     options = Options(rankdir, digits, legend)
     final = Builder(view, options, view.nodes, steps_legend=True)
     layout = parse_layout(render_bytes(final.build().source, "json", "dot"))
-    names = NodeNames(view.nodes, view.index, digits)
+    names = NodeNames(view.nodes, view.index, digits, view.aliases)
     plan: list[tuple[Done, str, str]] = []
     if forward:
         for k, node in enumerate(view.nodes):
@@ -121,7 +121,7 @@ def caption(
     view: GraphView, step: StepInfo, digits: int = 4, names: NodeNames | None = None
 ) -> str:
     """What happens at ``step``, in one or two sentences, naming nodes as the diagram does."""
-    names = names or NodeNames(view.nodes, view.index, digits)
+    names = names or NodeNames(view.nodes, view.index, digits, view.aliases)
     total = len(view.steps or ())
     name = names(step.node)
     text = (
@@ -469,7 +469,7 @@ def backward_table(root: Any, *, digits: int = 4) -> BackwardTable:
     """
     check_options("LR", digits, None)
     view = _stepped_view(root, SATURATION, "backward_table")
-    names = NodeNames(view.nodes, view.index, digits)
+    names = NodeNames(view.nodes, view.index, digits, view.aliases)
     so_far: dict[Any, Any] = {}
     rows = []
     for step in view.steps or ():
