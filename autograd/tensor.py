@@ -503,23 +503,28 @@ def selu(x: np.ndarray) -> np.ndarray:
     return SELU_SCALE * np.where(x <= 0.0, SELU_ALPHA * np.expm1(np.minimum(x, 0.0)), x)
 
 
-_erf = np.frompyfunc(math.erf, 1, 1)  # exact to the last bit, one element at a time
-
-
-@op(vjp=lambda g, x, out: (g * dm.normal_pdf(x),))  # d/dx Phi(x) = phi(x)
-@_ieee
-def normal_cdf(x: np.ndarray) -> np.ndarray:
-    """Phi(x), the standard normal CDF, (1 + erf(x / sqrt 2)) / 2."""
-    return (0.5 * (1.0 + _erf(x / math.sqrt(2.0)))).astype(x.dtype)
-
-
-def _normal_cdf(x: Any) -> Any:
+def _normal_cdf(x: Any) -> Any:  # (dm.normal_cdf takes floats and nodes, not arrays)
     return normal_cdf.forward(x) if type(x) is np.ndarray else x.normal_cdf()
 
 
+def _normal_pdf(x: Any) -> Any:
+    if type(x) is np.ndarray:  # (dm.normal_pdf of a 0-d array would meet a NumPy scalar)
+        return np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+    return dm.normal_pdf(x)
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)  # exact to the last bit, one element at a time
+
+
+@op(vjp=lambda g, x, out: (g * _normal_pdf(x),))  # d/dx Phi(x) = phi(x)
+@_ieee
+def normal_cdf(x: np.ndarray) -> np.ndarray:
+    """Phi(x), the standard normal CDF, (1 + erf(x / sqrt 2)) / 2."""
+    return np.asarray(0.5 * (1.0 + _erf(x / math.sqrt(2.0))), dtype=x.dtype)
+
+
 # d/dx x Phi(x) = Phi(x) + x phi(x)
-# (dm.normal_cdf takes floats and nodes, not arrays, hence _normal_cdf)
-@op(vjp=lambda g, x, out: (g * (_normal_cdf(x) + x * dm.normal_pdf(x)),))
+@op(vjp=lambda g, x, out: (g * (_normal_cdf(x) + x * _normal_pdf(x)),))
 @_ieee
 def gelu(x: np.ndarray) -> np.ndarray:
     """x * Phi(x), the exact form (not the tanh approximation)."""
@@ -626,7 +631,13 @@ def cumsum(x: np.ndarray, *, axis: Any) -> np.ndarray:
 def _logsumexp_vjp(g: Any, x: Any, out: Any, axis: Any, keepdims: bool) -> tuple[Any]:
     # d/dx_j log(sum_i e**x_i) = e**(x_j - logsumexp(x)), the softmax
     kept = _kept_shape(x.shape, axis)
-    return (g.reshape(kept) * dm.exp(x - out.reshape(kept)),)
+    return (g.reshape(kept) * dm.exp(_array(x - out.reshape(kept))),)
+
+
+def _array(v: Any) -> Any:
+    """v, with a NumPy scalar (what arithmetic on 0-d arrays gives) made a 0-d array again:
+    dmath's exp, log and sigmoid take floats, arrays and nodes, not NumPy scalars."""
+    return np.asarray(v) if isinstance(v, np.generic) else v
 
 
 @op(vjp=_logsumexp_vjp)

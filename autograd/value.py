@@ -256,6 +256,11 @@ def _logsigmoid(x: Any) -> Any:
     return np.minimum(x, 0.0) - np.log1p(np.exp(-np.abs(x)))
 
 
+def _sigmoid_of_minus(x: Any) -> Any:
+    # -x of a 0-d array is a NumPy scalar, which dmath.sigmoid does not take: keep an array
+    return dmath.sigmoid(np.asarray(-x) if type(x) is np.ndarray else -x)
+
+
 ELEMENTARY: dict[str, tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]] = {
     "sin": (np.sin, lambda x, out: dmath.cos(x)),  # d/dx sin x = cos x
     "cos": (np.cos, lambda x, out: -dmath.sin(x)),  # d/dx cos x = -sin x
@@ -273,7 +278,7 @@ ELEMENTARY: dict[str, tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]] = 
     "log1p": (np.log1p, lambda x, out: dmath.div(1.0, 1.0 + x)),  # d/dx log(1 + x)
     "expm1": (np.expm1, lambda x, out: out + 1.0),  # d/dx (e**x - 1) = e**x = out + 1
     "exp2": (np.exp2, lambda x, out: out * _LN2),  # d/dx 2**x = 2**x ln 2
-    "logsigmoid": (_logsigmoid, lambda x, out: dmath.sigmoid(-x)),  # = 1 - sigmoid(x)
+    "logsigmoid": (_logsigmoid, lambda x, out: _sigmoid_of_minus(x)),  # sigmoid(-x)
 }
 
 
