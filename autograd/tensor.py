@@ -477,8 +477,14 @@ def hypot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.hypot(a, b)
 
 
-# arctan2(y, x):  d/dy = x / (x**2 + y**2),  d/dx = -y / (x**2 + y**2)
-@op(vjp=lambda g, y, x, out: (g * (x / (x * x + y * y)), g * (-y / (x * x + y * y))))
+def _arctan2_vjp(g: Any, y: Any, x: Any, out: Any) -> tuple[Any, Any]:
+    # d/dy = x / (x**2 + y**2),  d/dx = -y / (x**2 + y**2);  0 at the origin, as PyTorch
+    r2 = x * x + y * y
+    origin = dm.value(r2) == 0.0
+    return dm.where(origin, 0.0, g * (x / r2)), dm.where(origin, 0.0, g * (-y / r2))
+
+
+@op(vjp=_arctan2_vjp)
 @_ieee
 def arctan2(y: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.arctan2(y, x)

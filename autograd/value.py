@@ -321,8 +321,16 @@ def hypot(a: float, b: float) -> float:
     return math.hypot(a, b)
 
 
-# arctan2(y, x), the angle of the point (x, y):  d/dy = x / (x**2 + y**2),  d/dx = -y / (...)
-@op(local=lambda y, x, out: (dmath.div(x, x * x + y * y), dmath.div(-y, x * x + y * y)))
+def _arctan2_local(y: Any, x: Any, out: Any) -> tuple[Any, Any]:
+    # the angle of the point (x, y):  d/dy = x / (x**2 + y**2),  d/dx = -y / (x**2 + y**2);
+    # 0 at the origin, as PyTorch
+    r2 = x * x + y * y
+    if dmath.value(r2) == 0.0:
+        return 0.0, 0.0
+    return dmath.div(x, r2), dmath.div(-y, r2)
+
+
+@op(local=_arctan2_local)
 def arctan2(y: float, x: float) -> float:
     return math.atan2(y, x)
 

@@ -103,6 +103,18 @@ def t_minimum(x: Any) -> Any:
     return torch.minimum(x[0], x[1])
 
 
+def t_function(name: str, *, nn_functional: bool = False) -> Fn:
+    """PyTorch's ``torch.name`` (or ``torch.nn.functional.name``) on the row's inputs."""
+
+    def f(x: Any) -> Any:
+        import torch
+
+        fn = getattr(torch.nn.functional if nn_functional else torch, name)
+        return fn(*x) if len(x) > 1 else fn(x[0])
+
+    return f
+
+
 def t_cross_entropy(target: int) -> Fn:
     def f(x: Any) -> Any:
         import torch
@@ -186,7 +198,7 @@ TABLE: list[Row] = [
     # logsumexp = 1000 + log(1 + 2 e**-1000) = 1000; its gradient is the softmax
     row("logsumexp", "logits (0, 1000, -1000)", (0.0, 1000.0, -1000.0), None,
         (1000.0,), (0.0, 1.0, 0.0),
-        value=logsumexp, tensor=None, torch=lambda x: x.logsumexp(0)),  # no Tensor.logsumexp
+        value=logsumexp, tensor=lambda x: x.logsumexp(), torch=lambda x: x.logsumexp(0)),
     # cross-entropy = logsumexp(z) - z_t; d/dz = softmax(z) - onehot(t)
     row("cross_entropy", "logits (1e4, 0, -1e4), target 1", (1e4, 0.0, -1e4),
         lambda x: nn.cross_entropy(x, 1), (1e4,), (1.0, -1.0, 0.0), torch=t_cross_entropy(1)),
@@ -216,6 +228,78 @@ TABLE: list[Row] = [
     row("**", "0 ** y, y = -1", (0.0, -1.0), lambda x: x[0] ** x[1], (INF,), (-INF, -INF)),
     row("**k", "(-0.0) ** -1", (-0.0,), lambda x: x[0] ** -1.0, (-INF,), (-INF,)),
     row("**k", "0 ** 0.5", (0.0,), lambda x: x[0] ** 0.5, (0.0,), (INF,)),
+    # ---- issue 14: the elementary functions at their domain edges (IEEE, as PyTorch)
+    row("sin", "x = inf", (INF,), lambda x: x[0].sin(), (NAN,), (NAN,)),
+    row("cos", "x = -inf", (-INF,), lambda x: x[0].cos(), (NAN,), (NAN,)),
+    # arcsin'(x) = 1 / sqrt(1 - x**2): inf at the end of the domain, nan past it
+    row("arcsin", "x = 1", (1.0,), lambda x: x[0].arcsin(), (math.pi / 2,), (INF,)),
+    row("arcsin", "x = 2", (2.0,), lambda x: x[0].arcsin(), (NAN,), (NAN,)),
+    row("arccos", "x = -1", (-1.0,), lambda x: x[0].arccos(), (math.pi,), (-INF,)),
+    row("arccosh", "x = 1", (1.0,), lambda x: x[0].arccosh(), (0.0,), (INF,)),
+    row("arctanh", "x = 1", (1.0,), lambda x: x[0].arctanh(), (INF,), (INF,)),
+    # 1 / sqrt(x**2 + 1) with x**2 = inf: 0, where the true slope is 1e-200 (PyTorch's too)
+    row("arcsinh", "x = 1e200", (1e200,), lambda x: x[0].arcsinh(), (461.2101657793691,),
+        (0.0,)),
+    row("cosh", "x = 1000", (1000.0,), lambda x: x[0].cosh(), (INF,), (INF,)),
+    row("log2", "x = 0", (0.0,), lambda x: x[0].log2(), (-INF,), (INF,)),
+    # log10(-1) = nan, and the formula 1 / (x ln 10) still gives -1 / ln 10
+    row("log10", "x = -1", (-1.0,), lambda x: x[0].log10(), (NAN,), (-0.43429448190325187,)),
+    row("log1p", "x = -1", (-1.0,), lambda x: x[0].log1p(), (-INF,), (INF,)),
+    row("expm1", "x = 1000", (1000.0,), lambda x: x[0].expm1(), (INF,), (INF,)),
+    row("exp2", "x = -2000", (-2000.0,), lambda x: x[0].exp2(), (0.0,), (0.0,)),
+    # logsigmoid(x) = -softplus(-x): -1000 with slope 1, and 0 with slope 0, no overflow
+    row("logsigmoid", "x = -1000", (-1000.0,), lambda x: x[0].logsigmoid(), (-1000.0,), (1.0,),
+        torch=t_function("logsigmoid", nn_functional=True)),
+    row("logsigmoid", "x = 1000", (1000.0,), lambda x: x[0].logsigmoid(), (0.0,), (0.0,),
+        torch=t_function("logsigmoid", nn_functional=True)),
+    row("gelu", "x = -40", (-40.0,), lambda x: x[0].gelu(), (-0.0,), (0.0,),
+        torch=t_function("gelu", nn_functional=True)),
+    # sign is piecewise constant: slope 0, even at 0 and even under an inf upstream
+    row("sign", "x = 0", (0.0,), lambda x: x[0].sign(), (0.0,), (0.0,)),
+    row("sign", "x = 2, times inf", (2.0,), lambda x: x[0].sign() * INF, (INF,), (0.0,)),
+    # hypot'(a) = a / hypot: 0 / 0 at the origin; no overflow at 1e300
+    row("hypot", "(0, 0)", (0.0, 0.0), lambda x: x[0].hypot(x[1]), (0.0,), (NAN, NAN),
+        torch=t_function("hypot")),
+    row("hypot", "(1e300, 1e300)", (1e300, 1e300), lambda x: x[0].hypot(x[1]),
+        (1.4142135623730952e300,), (0.7071067811865475, 0.7071067811865475),
+        torch=t_function("hypot")),
+    # arctan2 at the origin: PyTorch gives slope 0 (not 0 / 0)
+    row("arctan2", "(0, 0)", (0.0, 0.0), lambda x: x[0].arctan2(x[1]), (0.0,), (0.0, 0.0),
+        torch=t_function("atan2")),
+    # a mod b = a - floor(a / b) b, the sign of b: d/da = 1, d/db = -floor(a / b)
+    row("mod", "5 mod -3", (5.0, -3.0), lambda x: x[0] % x[1], (-1.0,), (1.0, 2.0),
+        torch=t_function("remainder")),
+    row("mod", "5 mod 0", (5.0, 0.0), lambda x: x[0] % x[1], (NAN,), (1.0, -INF),
+        torch=t_function("remainder")),
+    # ---- issue 14's bugs: zero local derivatives and nan branches, as PyTorch
+    row("log(relu)", "x = -1", (-1.0,), lambda x: x[0].relu().log(), (-INF,), (0.0,)),
+    row("abs", "x = nan", (NAN,), lambda x: x[0].abs(), (NAN,), (0.0,)),
+    row("elu", "x = nan", (NAN,), lambda x: x[0].elu(), (NAN,), (1.0,),
+        torch=t_function("elu", nn_functional=True)),
+    row("selu", "x = nan", (NAN,), lambda x: x[0].selu(), (NAN,), (1.0507009873554805,),
+        torch=t_function("selu")),
+    # d/db (a / b) = -(a / b) / b: -1e300 here, where -a / b**2 * 1e300 overflows first
+    row("/", "(a / b) * 1e300, a = 1e20, b = 1e10", (1e20, 1e10),
+        lambda x: (x[0] / x[1]) * 1e300, (INF,), (1e290, -1e300)),
+    # 1 / 5e-324 = inf meets the upstream 0: the edge passes 0
+    row("log", "log(5e-324) * 0", (5e-324,), lambda x: x[0].log() * 0.0, (-0.0,), (0.0,)),
+    row("maximum", "nan and 1", (NAN, 1.0), None, (NAN,), (1.0, 1.0),
+        value=lambda x: x[0].max(x[1]), tensor=lambda x: x[0].maximum(x[1]), torch=t_maximum),
+    row("maximum", "the loser under inf", (2.0, 1.0), None, (INF,), (INF, 0.0),
+        value=lambda x: x[0].max(x[1]) * INF, tensor=lambda x: x[0].maximum(x[1]) * INF,
+        torch=lambda x: t_maximum(x) * INF),
+    # clamp passes the gradient at the bound itself, and 0 (not 0 * inf) above it
+    row("clip", "x at the upper bound", (1.0,), lambda x: x[0].clip(0.0, 1.0), (1.0,), (1.0,),
+        value=None, torch=lambda x: x[0].clamp(0.0, 1.0)),
+    row("clip", "x above the bound, times inf", (3.0,), lambda x: x[0].clip(0.0, 1.0) * INF,
+        (INF,), (0.0,), value=None, torch=lambda x: x[0].clamp(0.0, 1.0) * INF),
+    # prod'(x_i) = the product of the others: no division by the zero
+    row("prod", "a zero among them", (2.0, 0.0, 3.0), lambda x: x.prod(), (0.0,),
+        (0.0, 6.0, 0.0), value=None),
+    row("prod", "two zeros", (0.0, 0.0, 3.0), lambda x: x.prod(), (0.0,), (0.0, 0.0, 0.0),
+        value=None),
+    row("norm", "a zero vector", (0.0, 0.0), lambda x: x.norm(), (0.0,), (0.0, 0.0),
+        value=None),
 ]
 # fmt: on
 
