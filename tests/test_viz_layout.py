@@ -79,6 +79,8 @@ def test_the_seed_example_and_a_network_are_readable_on_a_slide():
     loss, _ = seed_example()
     loss.backward()
     assert viz.draw(loss).slide_text_px() >= 10
+    # Top to bottom too: ranks packed closer, the legend one row under the drawing.
+    assert viz.draw(loss, "TB").slide_text_px() >= 10
     model = nn.MLP(3, [4, 4, 1], seed=0)
     net_loss = (model([2.0, 3.0, -1.0]) - 1.0) ** 2
     net_loss.backward()

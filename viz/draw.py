@@ -486,7 +486,8 @@ class Builder:
             "fontsize": f"{size:g}",
             "fontcolor": self.theme.fg,
             "nodesep": "0.25",
-            "ranksep": "0.3",
+            # Top to bottom, the ranks are boxes and labels stacked: closer, to fit a slide.
+            "ranksep": "0.3" if options.rankdir in ("LR", "RL") else "0.12",
             "bgcolor": "transparent" if options.transparent else self.theme.bg,
         }
         if options.dpi is not None:
@@ -912,10 +913,11 @@ class Builder:
             steps=self.steps_legend,
             tensor=self.view.is_tensor,
             grads=self.view.grads_shown and "grad" in self.opt.rows and self.opt.edge_labels,
+            horizontal=self.opt.rankdir in ("TB", "BT"),
         )
         self.legend_label = label
         with self.dot.subgraph(name="legend_rank") as sub:
-            sub.attr(rank="sink")
+            sub.attr(rank="sink")  # after the drawing: right of it (LR), or under it (TB)
             attrs = {"shape": "none", "margin": "0"}
             if self.layout is not None and "legend" in self.layout.nodes:
                 x, y, _, _ = self.layout.nodes["legend"]

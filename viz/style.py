@@ -76,8 +76,10 @@ def legend_label(
     steps: bool = False,
     tensor: bool = False,
     grads: bool = True,
+    horizontal: bool = False,
 ) -> str:
-    """An HTML-like Graphviz label: one row per style that this diagram uses."""
+    """An HTML-like Graphviz label: one row per style that this diagram uses (all in one row
+    when ``horizontal``, for a diagram drawn top to bottom, where height is short)."""
     rows = []
 
     def swatch(style: NodeStyle, text: str) -> None:
@@ -125,6 +127,9 @@ def legend_label(
         line(GREY, "· · · >", "edge not traversed yet")
         line(BLACK, "grad ?", "gradient not final yet")
     head = '<tr><td colspan="2"><b>legend</b></td></tr>'
+    if horizontal:
+        cells = "".join(row.removeprefix("<tr>").removesuffix("</tr>") for row in rows)
+        head, rows = "", ["<tr><td><b>legend</b></td>" + cells + "</tr>"]
     return (
         '<<table border="1" cellborder="0" cellspacing="2" cellpadding="3" color="#999999" '
         'bgcolor="white">' + head + "".join(rows) + "</table>>"
