@@ -28,7 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 PACKAGES = ("autograd", "nn", "viz")
 
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.M | re.S)
+# A fenced block, possibly indented (in a list item); its info string ("python", "{include}").
+FENCE = re.compile(
+    r"^(?P<indent> *)```(?P<info>[^`\n]*)\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.M | re.S
+)
 PRINT_WITH_COMMENT = re.compile(r"^\s*print\(.*\)\s+#\s?(.*)$")
 FIGURE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
 
@@ -65,15 +68,25 @@ def python_blocks(text: str) -> list[Block]:
     fences = list(FENCE.finditer(text))
     blocks = []
     for i, fence in enumerate(fences):
-        if fence.group(1) != "python":
+        if _info(fence) != "python":
             continue
         output = None
         after = fences[i + 1] if i + 1 < len(fences) else None
-        if after and after.group(1) == "text" and not text[fence.end() : after.start()].strip():
-            output = after.group(2)
-        line = text.count("\n", 0, fence.start(2)) + 1
-        blocks.append(Block(fence.group(2), line, output))
+        if after and _info(after) == "text" and not text[fence.end() : after.start()].strip():
+            output = _body(after)
+        line = text.count("\n", 0, fence.start("body")) + 1
+        blocks.append(Block(_body(fence), line, output))
     return blocks
+
+
+def _info(fence: re.Match) -> str:
+    return fence.group("info").strip().split(" ")[0] if fence.group("info").strip() else ""
+
+
+def _body(fence: re.Match) -> str:
+    width = len(fence.group("indent"))
+    lines = fence.group("body").splitlines(keepends=True)
+    return "".join(line[width:] if line.strip() else "\n" for line in lines)
 
 
 BLOCKS = python_blocks(README.read_text(encoding="utf-8"))
