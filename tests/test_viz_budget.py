@@ -148,3 +148,10 @@ def test_a_large_tensor_graph_stays_within_the_budget():
     diagram = draw_quietly(loss)
     assert diagram.box_count <= 150
     assert b"earlier nodes" in diagram.pipe("svg")
+
+
+def test_a_large_graph_before_backward_says_its_gradients_need_one():
+    root = tanh_chain(5_000)
+    diagram = draw_quietly(root, grads=True)
+    assert "gradients not shown: run backward() first" in diagram.folded
+    assert "grad " not in diagram.source.split("legend")[0]

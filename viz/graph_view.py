@@ -178,6 +178,10 @@ class GraphView:
         self.cut = selection is not None and selection.cut  # earlier nodes folded into a box
         if selection is not None:
             root = selection.root
+            if self.grads_shown and not self.from_user:
+                # A pass over a large graph just for a picture would take long: its numbers
+                # come from the user's backward.
+                self.folded.append("gradients not shown: run backward() first")
             self.grads_shown = self.grads_shown and self.from_user
         self.root = root
         self.nodes: list[Any] = topological_order(root) if selection is None else selection.nodes
