@@ -119,7 +119,9 @@ def real_array(values: object, name: str) -> np.ndarray:
         try:
             array = array.astype(np.float64)
         except OverflowError:  # 10**400
-            raise ValueError(f"{name} holds a number too large for a float") from None
+            raise ValueError(
+                f"{name} must hold real numbers that fit a float; one is too large for a float"
+            ) from None
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers, got an array of dtype {array.dtype}")
     return array

@@ -112,7 +112,9 @@ def spiral(
     classes = _check_count(classes, "classes", 2)
     noise = _check_noise(noise)
     if classes > n:  # checked before the loop over classes: 10**9 of them would never end
-        raise ValueError(f"classes must be at most n ({n}): each arm needs a point, got {classes}")
+        raise ValueError(
+            f"classes must be at most n ({n}): each arm needs a point, got {shown(classes)}"
+        )
     _check_points(n, 2)
     rng = make_rng(seed)
     sizes = [n // classes + (1 if k < n % classes else 0) for k in range(classes)]
@@ -386,7 +388,8 @@ def train_test_split(
         n_test = math.ceil(fraction * n)
     if not 0 < n_test < n:
         raise ValueError(
-            f"test_size {test_size!r} leaves an empty part: {n} samples, {n_test} for test"
+            f"test_size {shown(test_size)} leaves an empty part: {n} samples, "
+            f"{shown(n_test)} for test"
         )
     order = make_rng(seed).permutation(n)
     test, train = order[:n_test], order[n_test:]

@@ -51,6 +51,8 @@ def init_bound(scheme: str, fan_in: int, fan_out: int = 1) -> float:
     he: sqrt(6 / fan_in);  xavier: sqrt(6 / (fan_in + fan_out));  lecun: sqrt(3 / fan_in);
     uniform: 1.
     """
+    if not isinstance(scheme, str):
+        raise TypeError(f"init must be a name; valid inits are: {', '.join(INITS)}")
     if scheme == "he":
         return math.sqrt(6.0 / fan_in)
     if scheme == "xavier":
@@ -67,7 +69,7 @@ def init_for(activation: str, init: str | None) -> str:
     if init is None:
         act = ACTIVATIONS.get(activation)
         return act.init if act is not None else "xavier"
-    if init not in INITS:
+    if not isinstance(init, str) or init not in INITS:
         raise ValueError(f"unknown init {init!r}; valid inits are: {', '.join(INITS)}")
     return init
 

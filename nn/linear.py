@@ -30,7 +30,10 @@ from nn.module import Module
 def _check_dtype(dtype: object) -> np.dtype:
     """float64 or float32 (as a NumPy dtype, a type or a name), else an error naming dtype."""
     try:
-        dt = np.dtype(dtype)  # type: ignore[call-overload]
+        # a dtype, a type or a name: not any object with a .dtype (np.float32(0.5) is a number)
+        if not isinstance(dtype, (np.dtype, type, str)):
+            raise TypeError
+        dt = np.dtype(dtype)
     except (TypeError, ValueError):
         raise TypeError(f"Linear's dtype must be float64 or float32, got {shown(dtype)}") from None
     if dtype is None or dt not in (np.dtype(np.float64), np.dtype(np.float32)):

@@ -278,7 +278,7 @@ class MLP(_OnValues):
         _check_activation(activation, "activation")
         _check_activation(output_activation, "output_activation")
         n_params = sum((a + 1) * b for a, b in zip(widths, widths[1:]))  # noqa: B905
-        _check_scalar_size(n_params, f"an MLP of widths {shown(widths)}", "nouts")
+        _check_scalar_size(n_params, f"an MLP of widths {shown(widths)}", "nin, nouts")
         rng = make_rng(seed)
         last = len(widths) - 2
         self.layers = [

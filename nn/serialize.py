@@ -421,6 +421,8 @@ def load(model: Any, path: str | os.PathLike[str], *, strict: bool = True) -> An
     path = _as_path(path, "path")
     if not isinstance(strict, bool):
         raise TypeError(f"strict must be True or False, not {strict!r}")
+    if not path.is_file():
+        raise FileNotFoundError(f"path {str(path)!r}: no such file to load weights from")
     arrays, metadata = _read(path)
     try:
         checked = model.check_state(arrays)

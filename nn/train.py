@@ -26,10 +26,13 @@ import numpy as np
 from autograd import Tensor, Value, no_grad
 from autograd.graph import gc_paused
 from nn import losses
-from nn.checks import check_count, check_real, real_array, shown
+from nn.checks import check_count, check_memory, check_real, real_array, shown
 from nn.data import batches, check_xy
 from nn.init import make_rng
 from nn.optim import SGD, Optimizer
+
+#: Memory per epoch of a History: 4 lists of Python floats (32 bytes each with the pointer).
+HISTORY_BYTES = 4 * 32
 
 LossFn = Callable[[Any, Any], Any]
 AccuracyFn = Callable[[np.ndarray, np.ndarray], float]
@@ -361,6 +364,8 @@ def fit(
         optimizer, batch_size, progress, shuffle, validation_data, lr_schedule, accuracy
     )
     epochs = check_count(epochs, "epochs")
+    # The History keeps 2 to 4 floats per epoch: 10**9 epochs could never be recorded.
+    check_memory(epochs * HISTORY_BYTES, f"a History of {epochs} epochs", "epochs")
     X, y = check_xy(_features(X), y)
     loss_fn = losses.get_loss(loss)
     backend = backend_for(model)
