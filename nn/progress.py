@@ -15,6 +15,7 @@ The line reads like tqdm's, because tqdm writes it:
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from typing import Any
 
@@ -64,10 +65,14 @@ class ProgressBar:
 
 
 def _in_jupyter() -> bool:
-    """True inside a Jupyter kernel (JupyterLab, Notebook, VS Code, nbclient)."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    return type(shell).__name__ == "ZMQInteractiveShell"
+    """True inside a Jupyter kernel that updates outputs in place (JupyterLab, Notebook,
+    VS Code, Colab, nbclient); False in a terminal IPython, qtconsole or Spyder."""
+    zmqshell, ipython = sys.modules.get("ipykernel.zmqshell"), sys.modules.get("IPython")
+    if zmqshell is None or ipython is None:
+        return False
+    if any(name == "QT_API" or name.startswith("SPYDER") for name in os.environ):
+        return False  # qtconsole and Spyder: no in-place updates of an output
+    return isinstance(ipython.get_ipython(), zmqshell.ZMQInteractiveShell)
 
 
 def _has_widgets() -> bool:
