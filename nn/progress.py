@@ -56,6 +56,7 @@ class ProgressBar:
         self._bar.close()
         if self._widget_display is not None:
             self._widget_display.update({"text/plain": self.line()}, raw=True)
+            _close_widgets(self._bar.container)  # nothing shows them now: no state to save
         elif self._log:
             print(self.line(), file=sys.stderr, flush=True)
 
@@ -73,6 +74,16 @@ def _in_jupyter() -> bool:
     if any(name == "QT_API" or name.startswith("SPYDER") for name in os.environ):
         return False  # qtconsole and Spyder: no in-place updates of an output
     return isinstance(ipython.get_ipython(), zmqshell.ZMQInteractiveShell)
+
+
+def _close_widgets(widget: Any) -> None:
+    """Close a widget, its children and their layout and style models."""
+    for child in getattr(widget, "children", ()):
+        _close_widgets(child)
+    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
+        if part is not None:
+            part.close()
+    widget.close()
 
 
 def _has_widgets() -> bool:
