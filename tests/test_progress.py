@@ -44,6 +44,7 @@ class _FakeDisplay:
 
 
 def test_in_jupyter_without_ipywidgets_one_output_updated_in_place(monkeypatch, capsys):
+    pytest.importorskip("IPython", reason="IPython comes with the test extra")
     import IPython.display
 
     from nn import progress
@@ -63,7 +64,7 @@ def test_in_jupyter_without_ipywidgets_one_output_updated_in_place(monkeypatch, 
 
 
 def test_in_jupyter_with_ipywidgets_a_widget_that_ends_as_one_line(monkeypatch, capsys):
-    pytest.importorskip("ipywidgets")  # the notebooks extra; not in the test extra
+    pytest.importorskip("ipywidgets", reason="ipywidgets comes with the notebooks extra")
     import IPython.display
 
     from nn import progress
