@@ -12,7 +12,7 @@ STAMP_BENCH := $(VENV)/.installed-bench
 STAMP_NOTEBOOKS := $(VENV)/.installed-notebooks
 STAMP_DOCS := $(VENV)/.installed-docs
 
-.PHONY: demo test bench notebooks lint format figures docs clean
+.PHONY: demo test test-matrix bench notebooks lint format figures docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,35 @@ demo: $(STAMP_BASE)
 
 test: $(STAMP_TEST)
 	MPLBACKEND=Agg $(PY) -m pytest
+
+# The tests on every Python we claim (requires-python >= 3.10) that is on this machine (pyenv's
+# versions, else pythonX.Y on PATH), each with the newest NumPy it can get, and once more on the
+# oldest NumPy we accept; each in its own venv under .venv/matrix/. The notebooks are left to
+# `make test`. It ends with a table of what passed, failed or was skipped, and why.
+MATRIX_PYTHONS ?= 3.10 3.11 3.12 3.13
+MATRIX_OLDEST_NUMPY ?= 1.26
+MATRIX_TESTS ?= tests
+test-matrix:
+	@status=0; report=""; oldest_done=""; \
+	for v in $(MATRIX_PYTHONS); do \
+	  py=$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v.*/bin/python$$v 2>/dev/null | sort -V | tail -n 1); \
+	  [ -n "$$py" ] || py=$$(command -v python$$v || true); \
+	  if [ -z "$$py" ]; then report="$$report\n  python $$v              skipped: not installed"; continue; fi; \
+	  for numpy in newest $(MATRIX_OLDEST_NUMPY); do \
+	    if [ $$numpy != newest ] && [ -n "$$oldest_done" ]; then continue; fi; \
+	    env=$(VENV)/matrix/py$$v-numpy$$numpy; pin=numpy; [ $$numpy = newest ] || pin="numpy==$$numpy.*"; \
+	    echo "== python $$v, numpy $$numpy ($$env)"; \
+	    if ! { [ -x $$env/bin/python ] || $$py -m venv $$env; } \
+	       || ! $$env/bin/python -m pip --disable-pip-version-check -q install -e . "$$pin" pytest hypothesis; then \
+	      report="$$report\n  python $$v, numpy $$numpy  skipped: could not install (no wheel?)"; continue; fi; \
+	    [ $$numpy = newest ] || oldest_done=1; \
+	    got=$$($$env/bin/python -c "import numpy; print(numpy.__version__)"); \
+	    if MPLBACKEND=Agg $$env/bin/python -m pytest $(MATRIX_TESTS) -q -p no:cacheprovider -o addopts=-ra; then \
+	      report="$$report\n  python $$v, numpy $$got  passed"; \
+	    else report="$$report\n  python $$v, numpy $$got  FAILED"; status=1; fi; \
+	  done; \
+	done; \
+	printf "test-matrix ($(MATRIX_TESTS); notebooks not run here):$$report\n"; exit $$status
 
 bench: $(STAMP_BENCH)
 	MPLBACKEND=Agg $(PY) -m bench
