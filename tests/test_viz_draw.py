@@ -395,7 +395,9 @@ def test_a_tensor_graph_shows_shapes_values_and_gradient_summaries():
     assert "data [[1, -2], [0.5, 3]]" in source and "data [-3, 6.5]" in source
     # dloss/dh = [1, 1]; relu' = [0, 1]; dloss/dW = outer([0, 1], x) = [[0, 0], [1, 2]].
     assert "grad [[0, 0], [1, 2]]" in source
-    assert 'label="sends [0, 1]"' in source
+    # Edge labels (the array each edge sends) are left out when the diagram would not fit a
+    # slide with them, and drawn when asked for.
+    assert 'label="sends [0, 1]"' in viz.draw(loss, edge_labels=True).source
     # 12 elements: a summary. B = 0..11: norm sqrt(506) = 22.49, min 0, max 11; grad all 2.
     assert "data norm 22.49, min 0, max 11" in source
     assert "grad norm 6.928, min 2, max 2" in source  # sqrt(12 * 4) = 6.928

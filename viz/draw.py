@@ -267,9 +267,13 @@ def draw(
     choices = [(plan, options) for plan in plans]
     if edge_labels is None:
         # Labels where the slide has room; a folded diagram may leave them out to fit (its
-        # boxes show the gradients), a diagram of every op keeps them: they are its lesson.
+        # boxes show the gradients), and a tensor diagram (its labels repeat the arrays of
+        # the boxes); a scalar diagram of every op keeps them: upstream x local = downstream
+        # on every edge is its lesson.
         choices += [
-            (plan, replace(options, edge_labels=False)) for plan in plans if plan[0] or view.folded
+            (plan, replace(options, edge_labels=False))
+            for plan in plans
+            if plan[0] or view.folded or view.is_tensor
         ]
     diagram = None
     best = None
