@@ -19,13 +19,41 @@ slot before it writes any, so a bad dict never leaves a model half-updated.
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from autograd import Tensor, Value, bump_version
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold back Ctrl-C (SIGINT) for the block, and raise it as soon as the block ends.
+
+    Python raises KeyboardInterrupt between any two bytecodes. For the block, the SIGINT
+    handler only records the signal; the previous handler is then put back and called with
+    it (the default one raises KeyboardInterrupt). Handlers can only be set from the main
+    thread: elsewhere the block is simply run.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[tuple[int, Any]] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append((signum, frame)))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            if callable(previous):
+                previous(*received[0])
+            elif previous == signal.SIG_DFL:
+                signal.raise_signal(signal.SIGINT)
 
 
 def is_parameter(obj: object) -> bool:
@@ -219,9 +247,10 @@ class Module:
         recorded before the load refuses a backward that would mix old and new weights.
         """
         arrays = self.check_state(state)
-        for key, slot in self.state_slots().items():
-            slot.set(arrays[key])
-        bump_version(*[p for p in self.parameters() if isinstance(p, (Value, Tensor))])
+        with interrupts_deferred():  # Ctrl-C waits until every slot is written
+            for key, slot in self.state_slots().items():
+                slot.set(arrays[key])
+            bump_version(*[p for p in self.parameters() if isinstance(p, (Value, Tensor))])
 
     # ------------------------------------------------------------------ architecture
 

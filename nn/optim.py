@@ -16,47 +16,19 @@ arithmetic on ``.data``: no graph is recorded.
 from __future__ import annotations
 
 import math
-import signal
-import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from autograd import Tensor, Value, bump_version
 from nn.checks import check_real
-from nn.module import zero_grads
+from nn.module import interrupts_deferred, zero_grads
 
 
 def _check_number(value: object, name: str, low: float, high: float = math.inf) -> float:
     """A float in [low, high), or an error that names the argument and the range."""
     return check_real(value, name, low, high, include_high=high == math.inf)
-
-
-@contextmanager
-def _interrupts_deferred() -> Iterator[None]:
-    """Hold back Ctrl-C (SIGINT) for the block, and raise it as soon as the block ends.
-
-    Python raises KeyboardInterrupt between any two bytecodes. For the block, the SIGINT
-    handler only records the signal; the previous handler is then put back and called with
-    it (the default one raises KeyboardInterrupt). Handlers can only be set from the main
-    thread: elsewhere the block is simply run.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[tuple[int, Any]] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append((signum, frame)))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if received:
-            if callable(previous):
-                previous(*received[0])
-            elif previous == signal.SIG_DFL:
-                signal.raise_signal(signal.SIGINT)
 
 
 class Optimizer:
@@ -104,7 +76,7 @@ class Optimizer:
         An array parameter is written in place (``p.data[...] = new``): other references to
         the array, and the optimizer's own, see the new values. A Value gets a new float.
         """
-        with _interrupts_deferred():
+        with interrupts_deferred():
             for p, state, data, new_state in updates:
                 if isinstance(p.data, np.ndarray):
                     p.data[...] = data

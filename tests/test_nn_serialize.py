@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import struct
 import subprocess
@@ -478,3 +479,35 @@ def test_a_path_that_is_not_a_file_path_is_named(path):
         nn.save(nn.MLP(2, [1], seed=0), path)
     with pytest.raises((TypeError, ValueError), match="path must be a file path"):
         nn.load(nn.MLP(2, [1], seed=0), path)
+
+
+class SignallingValue:
+    """A scalar parameter whose assignment sends this process a real SIGINT (Ctrl-C)."""
+
+    requires_grad = True
+
+    def __init__(self, data: float) -> None:
+        self._data, self.grad = data, 0.0
+
+    @property
+    def data(self) -> float:
+        return self._data
+
+    @data.setter
+    def data(self, value: float) -> None:
+        self._data = value
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+class ThreeNumbers(Module):
+    def __init__(self, values: tuple[float, float, float]) -> None:
+        self.a = SignallingValue(values[0])
+        self.b, self.c = Value(values[1]), Value(values[2])
+
+
+def test_ctrl_c_while_loading_is_raised_after_every_weight_is_written(tmp_path):
+    path = write_safetensors(tmp_path / "three.safetensors", ThreeNumbers((1.0, 2.0, 3.0)).state())
+    model = ThreeNumbers((0.0, 0.0, 0.0))
+    with pytest.raises(KeyboardInterrupt):
+        nn.load(model, path)  # the first assignment signals: the other two must still happen
+    assert (model.a.data, model.b.data, model.c.data) == (1.0, 2.0, 3.0)
