@@ -6,7 +6,11 @@ For example::
     loss.backward()
     viz.draw(loss)                        # every edge: upstream × local = downstream
     viz.save_steps(loss, "backward.html") # a flip-book, one frame per backward step
+    viz.stepper(loss)                     # forward pass, step 0, backward steps, inline
     print(viz.backward_table(loss))       # the same steps as a table
+
+A diagram of any size draws in seconds: past a node budget it folds (samples of a batch,
+neurons, layers, earlier nodes) and says what it folded.
 """
 
 from viz.diagram import Diagram, GraphvizNotFoundError, Layout

@@ -13,6 +13,12 @@ What a reader sees, for ``L = (w2 * relu(w1 * x + b1) + b2 - 10) ** 2``:
 Before any backward the diagram shows the forward values only. Node names in the DOT text
 come from each node's position in the topological order, so the same graph always gives the
 same bytes.
+
+At every size: the level of detail (every op, one box per neuron, one per layer) is the
+finest whose smallest text stays >= 10 px on a 1920 x 1080 slide, judged from Graphviz's own
+layout; Graphviz never gets more than ``max_nodes`` nodes (viz.select folds samples of a
+batch and earlier nodes, in bounded time); edge labels are nodes of their own, so that no
+label ever covers another or a box. What was folded is written under the diagram.
 """
 
 from __future__ import annotations
