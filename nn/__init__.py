@@ -13,6 +13,7 @@ history = nn.fit(model, X, y, loss="hinge", optimizer=nn.optim.Adam(model.parame
 """
 
 from nn import data, losses, optim
+from nn.checks import SizeError
 from nn.linear import LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh
 from nn.losses import (
     binary_cross_entropy,
@@ -23,12 +24,13 @@ from nn.losses import (
 )
 from nn.mlp import ACTIVATIONS, MLP, Layer, Neuron
 from nn.module import Module
-from nn.serialize import load, save
+from nn.serialize import ArchitectureError, SafetensorsError, load, save
 from nn.train import History, fit, predict
 
 __all__ = [
     "ACTIVATIONS",
     "MLP",
+    "ArchitectureError",
     "History",
     "Layer",
     "LeakyReLU",
@@ -36,8 +38,10 @@ __all__ = [
     "Module",
     "Neuron",
     "ReLU",
+    "SafetensorsError",
     "Sequential",
     "Sigmoid",
+    "SizeError",
     "Tanh",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
