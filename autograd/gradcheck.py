@@ -71,7 +71,7 @@ class GradcheckResult:
         if self.op is not None and self.op_check is not None:
             c = self.op_check
             text += (
-                f"; the derivative rule of op {self.op!r} is wrong: at {c.where} it says "
+                f"\n  the derivative rule of op {self.op!r} is wrong: at {c.where} it says "
                 f"{c.analytic!r}, central differences of its forward give {c.numeric!r}"
             )
         return text
