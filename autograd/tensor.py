@@ -953,7 +953,18 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        """``np.asarray(t)`` gives the data (plotting, printing); it is not part of the graph."""
+        """``np.asarray(t)`` gives the data (plotting, printing); it is not part of the graph.
+
+        Inside a derivative rule under create_graph it would silently drop the graph that
+        the second derivative needs, so there it raises, naming the op.
+        """
+        if modes.building_rule:
+            raise TypeError(
+                f"the derivative rule of op {modes.building_rule!r} turned a Tensor into a "
+                "NumPy array (np.asarray or a NumPy function): under create_graph=True its rule "
+                "is called with Tensors so that the derivative can be differentiated again. "
+                "Write it with Tensor operations and autograd.dmath"
+            )
         return np.array(self._data, dtype=dtype, copy=copy)
 
     def numpy(self) -> np.ndarray:
