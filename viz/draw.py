@@ -38,7 +38,7 @@ from viz import style
 from viz.collapse import Group, assign_layers, find_neurons, fold_layers, path_nodes, resolve_focus
 from viz.diagram import Diagram, Layout, can_render
 from viz.format import NodeNames, all_finite, all_zero, fmt_sum, fmt_value, shape_of
-from viz.frames import Backward, Done
+from viz.frames import Done
 from viz.graph_view import SATURATION, EdgeInfo, GraphView, has_backward
 from viz.marks import BY_NAME, edge_cues, edge_look, node_cues, node_look
 from viz.select import Mirror, select
@@ -425,14 +425,6 @@ def plan_levels(
     return readable + [c for c in fitting if c not in readable]
 
 
-def plan_collapse(
-    view: GraphView, nodes: list[Any], level: str, budget: int | None
-) -> tuple[list[Group], str, int]:
-    """The first level ``plan_levels`` would try (the op level if none is within budget)."""
-    plans = plan_levels(view, nodes, level, budget)
-    return plans[0] if plans else ([], "", count_boxes(nodes, []))
-
-
 def _column(groups: list[Group]) -> int:
     """The most neurons drawn in one layer's column (0 at the op and layer levels)."""
     per_layer: dict[Any, int] = {}
@@ -443,9 +435,6 @@ def _column(groups: list[Group]) -> int:
 
 
 # ---------------------------------------------------------------------------- builder
-
-
-FrameState = Backward  # the earlier name of a backward frame
 
 
 class Builder:

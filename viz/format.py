@@ -165,31 +165,3 @@ class NodeNames:
         """The name the diagram writes at the top of the node's box ("" for a label, which
         is written in bold there anyway)."""
         return "" if node.label else self._name(node)
-
-
-def short_name(node: Any, index: int, digits: int = 4) -> str:
-    """A node's name in one word: its label, a constant's value, or ``#index``."""
-    if node.label:
-        return str(node.label)
-    if not node.parents and getattr(node, "role", "") == "const":
-        return fmt_value(node.data, digits)
-    return f"#{index}"
-
-
-def node_name(node: Any, index: dict[Any, int], digits: int = 4) -> str:
-    """How tables and captions name a node: its label; else the expression that made it from
-    its operands' short names (``w1 * x``, ``z2 - 10``, ``relu(z1)``), if that is short."""
-    own = short_name(node, index[node], digits)
-    if node.label or not node.parents:
-        return own
-    names = [short_name(p, index[p], digits) for p in node.parents]
-    op = node.op
-    if op in ("+", "-", "*", "/", "**", "@") and len(names) == 2:
-        text = f"{names[0]} {op} {names[1]}"
-    elif op.startswith("**") and len(names) == 1:
-        text = f"{names[0]}{op}"
-    elif op == "neg" and len(names) == 1:
-        text = f"-{names[0]}"
-    else:
-        text = f"{op}({', '.join(names)})"
-    return text if len(text) <= 24 else f"{op}{own}"
