@@ -187,10 +187,7 @@ def _tensor_pass(order: list[Any], seed: np.ndarray, accumulate: bool, wanted: A
             if op is None:
                 continue
             parents = node.parents
-            t = node._time
-            for p in parents:
-                if p._time > t:
-                    raise _stale(node, p)
+            _check_fresh(node, parents)
             downs = op.vjp(g, *[p._data for p in parents], node._data)
             for p, d in zip(parents, downs):  # noqa: B905
                 if d is None or not p.requires_grad:
@@ -226,9 +223,7 @@ def _graph_pass(order: list[Any], seed: Any, accumulate: bool, wanted: Any) -> d
             if op is None:
                 continue
             parents = node.parents
-            for p in parents:
-                if p._time > node._time:
-                    raise _stale(node, p)
+            _check_fresh(node, parents)
             modes.building_rule = op.name  # float(Value) in a rule now raises, naming the op
             try:
                 if scalar:
@@ -299,9 +294,7 @@ def _steps(root: Any, seed: Any) -> Iterator[Step]:
         op = node._op
         if op is not None:
             parents = node.parents
-            for p in parents:
-                if p._time > node._time:
-                    raise _stale(node, p)
+            _check_fresh(node, parents)
             if scalar:
                 locals_ = op.local(*[p.data for p in parents], node.data)
                 for p, local in zip(parents, locals_):  # noqa: B905
@@ -419,6 +412,14 @@ def _zero_like(x: Any, create_graph: bool) -> Any:
         return _lift(0.0, "grad") if create_graph else 0.0
     zeros = np.zeros_like(x._data)
     return type(x)(zeros) if create_graph else zeros
+
+
+def _check_fresh(node: Any, parents: tuple[Any, ...]) -> None:
+    """Raise if an operand was changed in place after ``node`` was computed from it."""
+    t = node._time
+    for p in parents:
+        if p._time > t:
+            raise _stale(node, p)
 
 
 def _stale(node: Any, parent: Any) -> RuntimeError:
