@@ -462,6 +462,21 @@ SITES: list[Site] = [
         lambda v, r: False,
         errors=(TypeError, ValueError, FileNotFoundError),
     ),
+    # ------------------------------------------------------------------ calling a model
+    Site(
+        "MLP(...)(x)",
+        "MLP",  # a call's argument is named by the module it is passed to
+        r"list of numbers|inputs",
+        lambda v: ONE_BY_ONE(v),
+        lambda v, r: numbers_close(r.data, ONE_BY_ONE.layers[0].neurons[0].w[0].data * as_float(v)),
+    ),
+    Site(
+        "Linear(...)(x)",
+        "Linear",
+        r"array of numbers|real numbers|shape",
+        lambda v: LINEAR(v),
+        lambda v, r: False,  # a number is not a batch of rows
+    ),
     # ------------------------------------------------------------------ the engines (autograd)
     Site(
         "Value(data)",
@@ -494,6 +509,8 @@ SITES: list[Site] = [
 ]
 
 SAVED: Any = None  # the path of a saved tiny_mlp, set by the fixture below
+ONE_BY_ONE = nn.MLP(1, [1], seed=0)  # one input, one linear output, bias 0: w * x
+LINEAR = nn.Linear(1, 1, seed=0)
 
 
 def same_state(a: nn.Module, b: nn.Module) -> bool:
@@ -501,7 +518,11 @@ def same_state(a: nn.Module, b: nn.Module) -> bool:
 
 
 #: Rows that fail because of code outside nn/: (site, value) -> the change they need.
-PENDING: dict[tuple[str, str], str] = {}
+PENDING: dict[tuple[str, str], str] = {
+    ("MLP(...)(x)", "10**400"): "nn.mlp._as_inputs (the viz developer's lifting of number "
+    "inputs): float(10**400) raises a bare OverflowError; lift it as Value(10**400) does (inf) "
+    "or name the input",
+}
 
 
 def rows() -> list[Any]:
@@ -545,7 +566,8 @@ def test_a_correct_result_or_a_clear_error(site, value_name):
     else:
         kind = f"{type(error).__name__}: {error}"
         assert isinstance(error, site.errors), f"not a gradflow error: {kind}"
-        assert site.param in str(error), f"the error does not name {site.param!r}: {kind}"
+        named = site.param.lower() in str(error).lower()  # "Linear takes", "linear: input"
+        assert named, f"the error does not name {site.param!r}: {kind}"
         assert re.search(site.expects, str(error)), (
             f"the error does not say what is expected: {kind}"
         )
