@@ -245,30 +245,11 @@ def draw(
     marked = None if highlight is None else set(path_nodes(view, resolve_focus(view, highlight)))
     plans = plan_levels(view, nodes, level, budget)
     if not plans and focus is not None:
-        # The focused paths are over budget: keep their nodes nearest the root.
-        keep = (min(READABLE, budget) if level == "auto" else budget) // 3
-        view.folded.append(
-            f"{len(nodes) - keep:,} nodes of the focused paths, computed earlier, are not drawn"
-        )
-        view.cut = True
-        nodes = nodes[-keep:]
-        plans = [([], "", count_boxes(nodes, []))]
+        nodes, plans = _focus_nearest_root(view, nodes, _keep(level, budget))
     if not plans:
         # Even folded into layers the graph is over budget: keep the nodes nearest the root.
-        # A value box, its op circle and its edge's label: three nodes per value kept; for
-        # "auto", fewer until the diagram fits a slide.
-        keep = (min(READABLE, budget) if level == "auto" else budget) // 3
-        while True:
-            selection = select(root, keep, wants_grads, force=True)
-            view = _view(root, grads, saturation, selection)
-            plan = ([], "", count_boxes(view.nodes, []))
-            if level != "auto" or keep <= 4 or not can_render():
-                break
-            if _build(view, view.nodes, plan, options, None).slide_text_px() >= SLIDE_TEXT_PX:
-                break
-            keep = keep * 2 // 3
-        nodes = view.nodes
-        plans = [plan]
+        view = _nearest_root(root, grads, saturation, wants_grads, options, level, budget)
+        nodes, plans = view.nodes, [([], "", count_boxes(view.nodes, []))]
         marked = None if marked is None else {n for n in nodes if _source(n) in marked}
     choices = [(plan, options) for plan in plans]
     if edge_labels is None:
@@ -281,25 +262,8 @@ def draw(
             for plan in plans
             if plan[0] or view.folded or view.is_tensor
         ]
-    diagram = None
-    best = None
     candidates = choices if level == "auto" else choices[:1]
-    for plan, opts in candidates:  # finest first: the first that fits a slide
-        dropped = not opts.edge_labels and edge_labels is None
-        diagram = _build(view, nodes, plan, opts, marked, dropped)
-        if len(candidates) == 1 or not can_render():
-            break
-        px = diagram.slide_text_px()
-        if px >= SLIDE_TEXT_PX:
-            break
-        if best is None or px > best[0]:
-            best = (px, plan, opts)
-    else:
-        if best is not None:  # none fits: the one with the largest text
-            _, plan, opts = best
-            dropped = not opts.edge_labels and edge_labels is None
-            diagram = _build(view, nodes, plan, opts, marked, dropped)
-    assert diagram is not None
+    diagram = _most_readable(view, nodes, candidates, marked, labels_asked=edge_labels)
     # Neurons and one sample of a batch are the readable default, said on the diagram only;
     # dropping earlier nodes, or folding whole layers, is said in a warning too.
     if view.cut or (level == "auto" and diagram.collapsed == "layer"):
@@ -307,10 +271,81 @@ def draw(
     return diagram
 
 
+Plan = tuple[list[Group], str, int]  # the groups to fold, the level's name, the boxes
+
+
+def _keep(level: str, budget: int) -> int:
+    """How many values to keep when nothing else fits: a value box, its op circle and its
+    edge's label are three nodes; "auto" aims at a readable diagram, not the whole budget."""
+    return (min(READABLE, budget) if level == "auto" else budget) // 3
+
+
+def _focus_nearest_root(view: GraphView, nodes: list[Any], keep: int) -> tuple[list, list]:
+    """The focused paths over budget: their ``keep`` nodes nearest the root."""
+    view.folded.append(
+        f"{len(nodes) - keep:,} nodes of the focused paths, computed earlier, are not drawn"
+    )
+    view.cut = True
+    nodes = nodes[-keep:]
+    return nodes, [([], "", count_boxes(nodes, []))]
+
+
+def _nearest_root(
+    root: Any,
+    grads: bool | None,
+    saturation: float,
+    wants_grads: bool,
+    options: Options,
+    level: str,
+    budget: int,
+) -> GraphView:
+    """The view of the nodes nearest the root, the rest one box; for "auto", fewer nodes
+    until the diagram fits a slide (a long chain cannot be drawn readably in one row)."""
+    keep = _keep(level, budget)
+    while True:
+        view = _view(root, grads, saturation, select(root, keep, wants_grads, force=True))
+        if level != "auto" or keep <= 4 or not can_render():
+            return view
+        plan = ([], "", count_boxes(view.nodes, []))
+        if _build(view, view.nodes, plan, options, None).slide_text_px() >= SLIDE_TEXT_PX:
+            return view
+        keep = keep * 2 // 3
+
+
+def _most_readable(
+    view: GraphView,
+    nodes: list[Any],
+    candidates: list[tuple[Plan, Options]],
+    marked: set[Any] | None,
+    *,
+    labels_asked: bool | None,
+) -> Diagram:
+    """The first candidate (finest first) whose text is >= 10 px on a slide; if none is,
+    the one with the largest text. Each candidate tried is laid out once."""
+    best: tuple[float, Plan, Options] | None = None
+    for plan, opts in candidates:
+        diagram = _build(view, nodes, plan, opts, marked, _dropped(opts, labels_asked))
+        if len(candidates) == 1 or not can_render():
+            return diagram
+        px = diagram.slide_text_px()
+        if px >= SLIDE_TEXT_PX:
+            return diagram
+        if best is None or px > best[0]:
+            best = (px, plan, opts)
+    assert best is not None
+    _, plan, opts = best
+    return _build(view, nodes, plan, opts, marked, _dropped(opts, labels_asked))
+
+
+def _dropped(options: Options, labels_asked: bool | None) -> bool:
+    """Were the edge labels left out to fit (not at the user's request)?"""
+    return not options.edge_labels and labels_asked is None
+
+
 def _build(
     view: GraphView,
     nodes: list[Any],
-    plan: tuple[list[Group], str, int],
+    plan: Plan,
     options: Options,
     marked: set[Any] | None,
     dropped_labels: bool = False,
@@ -399,12 +434,12 @@ def count_boxes(nodes: list[Any], groups: Sequence[Group]) -> int:
 
 def plan_levels(
     view: GraphView, nodes: list[Any], level: str, budget: int | None
-) -> list[tuple[list[Group], str, int]]:
+) -> list[Plan]:
     """The levels of detail to try, finest first, each as (groups, level, boxes): within
     ``budget``, and for "auto" only those that may be readable (at most ``READABLE`` boxes,
     no column taller than ``TALLEST_COLUMN``) unless none is. Empty: nothing fits."""
     ops = count_boxes(nodes, [])
-    plain: tuple[list[Group], str, int] = ([], "", ops)
+    plain: Plan = ([], "", ops)
     within = [] if budget is not None and ops > budget else [plain]
     if level == "none" or (level == "auto" and ops <= READABLE):
         return within
