@@ -15,6 +15,11 @@ data and against its shape, and that the ranges tile the data exactly (no overla
 nothing after). Any problem is a ``SafetensorsError`` that names it. ``load`` then hands the
 arrays to ``model.load_state``, which checks names and shapes before changing anything.
 
+Writing is atomic (``write_atomically``): a unique temporary file in the target's folder,
+flushed, then renamed over the target; readers and crashes never see half a file. ``save``
+records the model's architecture in ``__metadata__``, and ``load`` refuses weights from a
+different one (``check_architecture``).
+
 The reader and writer (``read_safetensors``, ``write_safetensors``) know nothing of models.
 """
 
