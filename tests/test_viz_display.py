@@ -63,3 +63,11 @@ def test_draw_dot_is_draw():
 def test_the_backward_table_shows_as_html():
     loss, _ = seed_example()
     assert shown(viz.backward_table(loss))["text/html"].startswith('<table class="steps">')
+
+
+def test_the_stepper_shows_as_html_with_its_frames_inline():
+    loss, _ = seed_example()
+    loss.backward()
+    html = shown(viz.stepper(loss))["text/html"]
+    # 13 forward frames, step 0 and 13 backward steps, each an inline SVG.
+    assert html.count('class="frame"') == 27 and html.count("<svg") == 27
