@@ -187,12 +187,18 @@ def _tensor_pass(order: list[Any], seed: np.ndarray, accumulate: bool, wanted: A
             if op is None:
                 continue
             parents = node.parents
-            _check_fresh(node, parents)
+            t = node._time
+            for p in parents:
+                if p._time > t:
+                    _check_fresh(node, parents)  # raises, naming the changed operand
             downs = op.vjp(g, *[p._data for p in parents], node._data)
             for p, d in zip(parents, downs):  # noqa: B905
                 if d is None or not p.requires_grad:
                     continue
-                d = _fit(d() if callable(d) else d, p)
+                if type(d) is not np.ndarray or d.shape != p._data.shape:
+                    d = _fit(d() if callable(d) else d, p)
+                elif d.dtype != p._data.dtype:
+                    d = d.astype(p._data.dtype)
                 prev = get(p)
                 if prev is None:
                     grads[p] = d

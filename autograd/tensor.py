@@ -832,8 +832,12 @@ def _forward(op: Op, xs: tuple[Tensor, ...]) -> Any:
 def _binary(op: Op, a: Tensor, b: Any, symbol: str) -> Tensor:
     if type(b) is not Tensor:
         b = _lift(b, a, symbol)
-    pair = (a, b)
-    return _node(_forward(op, pair), op, pair)
+    try:
+        out = op.forward(a._data, b._data)
+    except ValueError:
+        _forward(op, (a, b))  # raises the error that names both shapes
+        raise
+    return _node(out, op, (a, b))
 
 
 def _unary(op: Op, x: Tensor) -> Tensor:
