@@ -20,7 +20,9 @@ import autograd
 from autograd import Tensor, Value, gradgradcheck
 from autograd.functional import hessian, hvp, jacobian, jvp, vjp
 
-finite = st.floats(-2.0, 2.0, allow_nan=False).filter(lambda v: abs(v) > 1e-3)
+# away from 0, where log(a**2 + b**2) and friends curve so fast that central differences of
+# the first derivative lose their accuracy (the analytic side stays exact)
+finite = st.floats(-2.0, 2.0, allow_nan=False).filter(lambda v: abs(v) > 0.1)
 
 
 # ---------------------------------------------------------------- hand-derived, scalar
