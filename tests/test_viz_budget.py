@@ -155,3 +155,26 @@ def test_a_large_graph_before_backward_says_its_gradients_need_one():
     diagram = draw_quietly(root, grads=True)
     assert "gradients not shown: run backward() first" in diagram.folded
     assert "grad " not in diagram.source.split("legend")[0]
+
+
+def test_a_penalty_over_the_parameters_is_folded_beside_the_samples():
+    model = nn.MLP(2, [3, 1], activation="relu", seed=1)
+    data_loss, _ = hinge_loss(8, model)
+    penalty = sum(p * p for p in model.parameters())  # micrograd's L2 term: 13 squares
+    loss = data_loss + 1e-4 * penalty
+    loss.backward()
+    folds = {f.kind: f for f in viz.select.find_folds(loss)}
+    assert len(folds["samples"].terms) == 8 and len(folds["terms"].terms) == 13
+    diagram = draw_quietly(loss, collapse="none", max_nodes=None)
+    assert "× 7 more samples" in diagram.source and "× 12 more terms" in diagram.source
+    # The penalty's box holds squares 2 to 13: with the first one, the drawn sum is right.
+    chosen = select(loss, keep=4_000, grads=True)
+    box = next(n for n in chosen.nodes if n.label == "× 12 more terms")
+    first = model.parameters()[0]
+    assert box.data == pytest.approx(penalty.data - first.data**2)
+
+
+def test_a_neurons_weighted_sum_of_inputs_is_not_folded():
+    neuron = nn.Neuron(4, seed=0)
+    out = neuron([1.0, 2.0, 3.0, 4.0])  # w_i * x_i: each term reads an input, not folded
+    assert viz.select.find_folds(out) == []

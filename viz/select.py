@@ -106,26 +106,40 @@ class Samples:
     chain: list[Any]  # the "+" nodes of a built-in sum, head first ([head] for sum_of)
     terms: list[Any]  # one per sample, in call order
     extras: list[Any]  # number leaves summed in too (the 0 that starts Python's sum)
+    kind: str = "samples"  # or "terms": small expressions of parameters (a penalty)
 
 
-def find_samples(root: Any, max_walk: int = 8) -> Samples | None:
-    """The sum over samples nearest the root, if the loss is one; None otherwise.
+def find_folds(root: Any, max_visits: int = 40) -> list[Samples]:
+    """The sums near the root whose many terms can be drawn as one term and one box.
 
-    From the root, walk down through ops whose other operands are numbers (``/ 100``,
-    ``** 2``) to a sum: a ``sum`` node, or a chain of "+" as Python's ``sum`` builds. Its terms
-    are samples when there are at least ``MIN_SAMPLES`` of one expression shape that share
-    their parameters (the terms of a neuron's weighted sum each have their own weight).
+    Walk breadth first from the root, at most ``max_visits`` nodes, not into a sum found.
+    A sum (a ``sum`` node, or a chain of "+" as Python's ``sum`` builds) qualifies with at
+    least ``MIN_SAMPLES`` terms of one expression shape that are either samples (they share
+    their parameters: a loss over a batch) or small expressions of parameters and constants
+    alone (a penalty such as ``sum(p * p for p in params)``). The terms of a neuron's
+    weighted sum do neither: each has its own weight and reads an input or a neuron.
     """
-    node = root
-    for _ in range(max_walk):
-        found = _sum_at(node)
-        if found is not None:
-            return found
-        inner = [p for p in node.parents if not _is_number_leaf(p)]
-        if len(inner) != 1 or not inner[0].parents:
-            return None
-        node = inner[0]
-    return None
+    found: list[Samples] = []
+    seen = {id(root)}
+    queue = deque([root])
+    visits = 0
+    while queue and visits < max_visits:
+        node = queue.popleft()
+        visits += 1
+        fold = _sum_at(node)
+        if fold is not None:
+            found.append(fold)
+            continue
+        for p in node.parents:
+            if id(p) not in seen and p.parents:
+                seen.add(id(p))
+                queue.append(p)
+    return found
+
+
+def find_samples(root: Any) -> Samples | None:
+    """The sum over samples nearest the root, if the loss is one (see ``find_folds``)."""
+    return next((f for f in find_folds(root) if f.kind == "samples"), None)
 
 
 def _sum_at(node: Any) -> Samples | None:
@@ -150,9 +164,29 @@ def _sum_at(node: Any) -> Samples | None:
     shape = _signature(terms[0])
     if any(_signature(t) != shape for t in terms[1:]):
         return None
-    if _params_near(terms[0]) != _params_near(terms[1]) or not _params_near(terms[0]):
-        return None
-    return Samples(node, chain, terms, extras)
+    params = _params_near(terms[0])
+    if params and params == _params_near(terms[1]):
+        return Samples(node, chain, terms, extras, "samples")
+    if _of_parameters(terms[0]) and _of_parameters(terms[1]):
+        return Samples(node, chain, terms, extras, "terms")
+    return None
+
+
+def _of_parameters(node: Any, cap: int = 8) -> bool:
+    """Is ``node`` a small expression (at most ``cap`` nodes) of parameters and constants?"""
+    seen = {id(node)}
+    queue = deque([node])
+    while queue:
+        for p in queue.popleft().parents:
+            if id(p) in seen:
+                continue
+            seen.add(id(p))
+            if len(seen) > cap:
+                return False
+            if not p.parents and leaf_role(p) not in ("param", "const"):
+                return False
+            queue.append(p)
+    return True
 
 
 def _params_near(node: Any, cap: int = 2_000) -> frozenset[int]:
@@ -208,16 +242,17 @@ def select(root: Any, keep: int, grads: bool, *, force: bool = False) -> Selecti
     and ``force`` is False: it is then drawn as it is, from the engine's own backward steps.
     ``grads``: show the numbers of the user's backward (read from ``.grad``).
     """
-    samples = find_samples(root)
-    if samples is not None and not force and not _nearest(root, TINY_BATCH, _parents)[1]:
-        samples = None  # a batch this small is readable in full: nothing to fold
-    head = samples.head if samples is not None else None
+    folds = find_folds(root)
+    if folds and not force and not _nearest(root, TINY_BATCH, _parents)[1]:
+        folds = []  # a graph this small is readable in full: nothing to fold
+    heads = {id(f.head): f for f in folds}
 
     def parents_of(node: Any) -> tuple[Any, ...]:
-        return (samples.terms[0],) if node is head else node.parents
+        fold = heads.get(id(node))
+        return (fold.terms[0],) if fold is not None else node.parents
 
     reached, cut = _nearest(root, VISIT_CAP, parents_of)
-    if samples is None and not cut and len(reached) <= SMALL_GRAPH and not force:
+    if not folds and not cut and len(reached) <= SMALL_GRAPH and not force:
         return None
     keep = max(keep, 2)
     folded: list[str] = []
@@ -240,11 +275,14 @@ def select(root: Any, keep: int, grads: bool, *, force: bool = False) -> Selecti
     mirror: dict[int, Mirror] = {}
     out: list[Any] = []
     for node in order:
-        if node is head:
-            first = mirror[id(samples.terms[0])]
-            box, mirror[id(node)] = _fold_samples(samples, first, grads)
+        fold = heads.get(id(node))
+        if fold is not None:
+            # The first term as drawn (or, past the budget, the box of earlier nodes).
+            first = mirror.get(id(fold.terms[0]), earlier)
+            box, mirror[id(node)] = _fold_samples(fold, first, grads)
             out += [box, mirror[id(node)]]
-            folded.insert(0, f"{len(samples.terms) - 1} more samples are drawn as one box")
+            what = "samples" if fold.kind == "samples" else "terms of the same form"
+            folded.insert(0, f"{len(fold.terms) - 1} more {what} are drawn as one box")
             continue
         parents = []
         local: list[Any] = []
@@ -297,27 +335,29 @@ def _nearest(root: Any, cap: int, parents_of: Any) -> tuple[list[Any], bool]:
     return order, False
 
 
-def _fold_samples(samples: Samples, first: Mirror, grads: bool) -> tuple[Mirror, Mirror]:
+def _fold_samples(samples: Samples, first: Mirror | None, grads: bool) -> tuple[Mirror, Mirror]:
     """The sum over samples as drawn: the first sample plus one box for all the others."""
     rest = samples.terms[1:]
     total = sum(t.data for t in rest) + sum(e.data for e in samples.extras)
     # Every term of a sum receives the sum's gradient (d(sum)/d(term) = 1).
     each = rest[0].grad if grads else None
+    what = "samples" if samples.kind == "samples" else "terms"
     box = Mirror(
         total,
         each,
-        label=f"× {len(rest)} more samples",
+        label=f"× {len(rest)} more {what}",
         role="folded",
-        note=f"the sum of samples 2 to {len(samples.terms)}",
+        note=f"the sum of {what} 2 to {len(samples.terms)}",
     )
     head = samples.head
+    parents = (box,) if first is None else (first, box)
     return box, Mirror(
         head.data,
         head.grad if grads else None,
-        head.label or f"sum of {len(samples.terms)} samples",
+        head.label or f"sum of {len(samples.terms)} {what}",
         "sum",
-        (first, box),
+        parents,
         "",
-        (1.0, 1.0),
+        (1.0,) * len(parents),
         head,
     )
