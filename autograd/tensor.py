@@ -457,6 +457,15 @@ def sign(x: np.ndarray) -> np.ndarray:
     return np.sign(x)
 
 
+def _flat(f: Any) -> Op:
+    """A piecewise-constant elementwise op: its gradient is 0 everywhere (PyTorch's choice at
+    the jumps too), even under an inf upstream."""
+    return Op(f, vjp=lambda g, x, out: (dm.zeros_like(g),), name=f.__name__)
+
+
+floor, ceil, round_, trunc = _flat(np.floor), _flat(np.ceil), _flat(np.round), _flat(np.trunc)
+
+
 def _mod_vjp(g: Any, a: Any, b: Any, out: Any) -> tuple[Any, Any]:
     # a mod b = a - floor(a / b) * b:  d/da = 1,  d/db = -floor(a / b) (a constant between
     # the jumps, so computed from the numbers even in a create_graph pass)
@@ -1252,6 +1261,22 @@ class Tensor:
         """-1, 0 or 1 elementwise (nan at nan);  d/dx = 0 everywhere, as in PyTorch."""
         return _unary(sign, self)
 
+    def floor(self) -> Tensor:
+        """The largest integer <= x, elementwise;  d/dx = 0 (a step function)."""
+        return _unary(floor, self)
+
+    def ceil(self) -> Tensor:
+        """The smallest integer >= x, elementwise;  d/dx = 0."""
+        return _unary(ceil, self)
+
+    def round(self) -> Tensor:
+        """x rounded to the nearest integer (halves to even, as NumPy);  d/dx = 0."""
+        return _unary(round_, self)
+
+    def trunc(self) -> Tensor:
+        """x rounded towards 0;  d/dx = 0."""
+        return _unary(trunc, self)
+
     def __mod__(self, other: Operand) -> Tensor:
         """a mod b with the sign of b (NumPy's %);  d/da = 1,  d/db = -floor(a / b)."""
         return _binary(mod, self, other, "%")
@@ -1448,6 +1473,45 @@ class Tensor:
     def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
         """The sum of the diagonal (``np.trace``)."""
         return self.diagonal(offset, axis1, axis2).sum(axis=-1)
+
+    permute = transpose  # PyTorch's name for a permutation of all the axes
+
+    def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
+        """``np.pad(x, pad_width, constant_values=value)``: x inside a border of ``value``
+        (pad_width as NumPy's: n, (before, after), or one pair per axis). x is scattered
+        into place, so backward takes g's inner part."""
+        widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (self.ndim, 2))
+        if (widths < 0).any():
+            raise ValueError(f"pad widths must be >= 0, got {pad_width}")
+        shape = tuple(int(n + b + a) for n, (b, a) in zip(self.shape, widths, strict=True))
+        inner = tuple(
+            slice(int(b), int(b) + n) for n, (b, _) in zip(self.shape, widths, strict=True)
+        )
+        out = scatter(self, shape, inner)
+        if value == 0.0:
+            return out
+        border = np.full(shape, float(value), dtype=self.dtype)
+        border[inner] = 0.0
+        return out + border
+
+    def sort(self, axis: int = -1) -> Tensor:
+        """The values sorted along ``axis`` (``np.sort``): a pick by ``argsort``, so backward
+        sends each gradient to the element that landed there."""
+        order = np.argsort(self._data, axis=axis, kind="stable")
+        grid = list(np.indices(self.shape, sparse=True))
+        grid[axis] = order
+        return self[tuple(grid)]
+
+    def outer(self, other: Operand) -> Tensor:
+        """``np.outer``: out[i, j] = x[i] * y[j] over the flattened operands."""
+        (y,) = _operands((other,), "outer")
+        return self.reshape(-1, 1) * y.reshape(1, -1)
+
+    def chunk(self, chunks: int, axis: int = 0) -> list[Tensor]:
+        """PyTorch's ``chunk``: ``chunks`` pieces of ceil(n / chunks) along ``axis`` (fewer
+        if that covers it)."""
+        n = self.shape[axis]
+        return self.split(max(-(-n // int(chunks)), 1), axis)
 
     def split(self, size: int | Sequence[int], axis: int = 0) -> list[Tensor]:
         """PyTorch's ``split``: pieces of ``size`` along ``axis`` (the last may be smaller), or
@@ -1652,6 +1716,7 @@ _UFUNC_METHODS: dict[Any, str] = {
     np.add: "__add__", np.subtract: "__sub__", np.multiply: "__mul__",
     np.divide: "__truediv__", np.power: "__pow__", np.float_power: "__pow__",
     np.matmul: "__matmul__", np.remainder: "__mod__",
+    np.floor: "floor", np.ceil: "ceil", np.rint: "round", np.trunc: "trunc",
     np.negative: "__neg__", np.absolute: "abs", np.exp: "exp", np.log: "log", np.sqrt: "sqrt",
     np.tanh: "tanh", np.sign: "sign", np.hypot: "hypot", np.arctan2: "arctan2",
     np.maximum: "maximum", np.minimum: "minimum", np.square: "square",
@@ -1733,6 +1798,20 @@ def _np_dot(a: Any, b: Any, out: Any = None) -> Tensor:
     return x * y if x.ndim == 0 or y.ndim == 0 else x @ y
 
 
+def _np_pad(a: Any, pad_width: Any, mode: str, value: Any, kw: dict) -> Tensor:
+    if mode != "constant" or kw:
+        raise TypeError(
+            f"np.pad on a Tensor: only mode='constant' has a gradient rule, not {mode!r}"
+        )
+    return _operands((a,), "pad")[0].pad(pad_width, float(value))
+
+
+def _np_round(a: Any, decimals: int, kw: dict) -> Tensor:
+    if decimals != 0 or kw:
+        raise TypeError("np.round on a Tensor: only decimals=0 has a rule (t.round())")
+    return _operands((a,), "round")[0].round()
+
+
 def _np_norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:
     (t,) = _operands((x,), "norm")
     return t.norm(2 if ord is None else ord, axis=axis, keepdims=keepdims)
@@ -1752,7 +1831,11 @@ _FUNCTIONS: dict[Any, Any] = {
     np.tril: _method("tril"), np.diag: _method("diag"), np.diagonal: _method("diagonal"),
     np.trace: _method("trace"), np.clip: lambda a, lo=None, hi=None, **kw: clip(a, lo, hi),
     np.concatenate: concatenate, np.stack: stack, np.split: split, np.where: where_numpy,
-    np.dot: _np_dot, np.linalg.norm: _np_norm,
+    np.dot: _np_dot, np.linalg.norm: _np_norm, np.outer: lambda a, b, **kw: _method("outer")(a, b),
+    np.pad: lambda a, pad_width, mode="constant", constant_values=0.0, **kw: _np_pad(
+        a, pad_width, mode, constant_values, kw),
+    np.sort: lambda a, axis=-1, **kw: _method("sort")(a, axis),
+    np.round: lambda a, decimals=0, **kw: _np_round(a, decimals, kw),
     np.argmax: lambda a, axis=None, **kw: np.argmax(_numbers_of(a), axis=axis, **kw),
     np.argmin: lambda a, axis=None, **kw: np.argmin(_numbers_of(a), axis=axis, **kw),
 }  # fmt: skip

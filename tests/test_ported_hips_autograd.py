@@ -96,7 +96,6 @@ def test_matmul():
     check_grads(fun, npr.randn(4), npr.randn(2, 4, 3))
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="np.outer has no Tensor rule yet")
 def test_outer():
     check_grads(lambda x, y: np.outer(x, y), npr.randn(5), npr.randn(6))
 
@@ -404,14 +403,19 @@ def test_cumprod():
     check_grads(lambda x: np.cumprod(x), npr.randn(5))
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="np.pad has no Tensor rule yet")
 def test_pad():
     check_grads(lambda x: np.pad(x, 1), npr.randn(3, 4))
+    check_grads(lambda x: np.pad(x, ((1, 0), (0, 2)), constant_values=3.0), npr.randn(3, 4))
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="np.sort has no gradient rule yet")
+@pytest.mark.xfail(strict=True, raises=TypeError, reason="np.pad: only mode='constant' has a rule")
+def test_pad_reflect():
+    check_grads(lambda x: np.pad(x, 1, mode="reflect"), npr.randn(3, 4))
+
+
 def test_sort():
-    check_grads(lambda x: np.sort(x) * 1.0, npr.randn(5))
+    check_grads(lambda x: np.sort(x), npr.randn(5))
+    check_grads(lambda x: np.sort(x, axis=0), npr.randn(4, 3))
 
 
 # ============================================================================ test_scalar_ops.py

@@ -302,6 +302,30 @@ def test_shape_helpers():
     assert x.grad.tolist() == np.full((2, 1, 3), 4.0).tolist()
 
 
+def test_pad_sort_outer_chunk_and_the_rounding_functions():
+    x = leaf([3.0, 1.0, 2.0])
+    p = x.pad((1, 2), value=9.0)
+    assert p.data.tolist() == [9.0, 3.0, 1.0, 2.0, 9.0, 9.0]
+    p.backward(np.arange(6.0))  # x sits at positions 1..3 of the padded vector
+    assert x.grad.tolist() == [1.0, 2.0, 3.0]
+    y = leaf([3.0, 1.0, 2.0])
+    s = y.sort()
+    s.backward(np.array([10.0, 20.0, 30.0]))
+    # sorted: (1, 2, 3) = (y1, y2, y0), so y1 gets 10, y2 gets 20, y0 gets 30
+    assert s.data.tolist() == [1.0, 2.0, 3.0] and y.grad.tolist() == [30.0, 10.0, 20.0]
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0, 5.0])
+    o = a.outer(b)
+    o.sum().backward()
+    # d/da_i sum_ij a_i b_j = sum_j b_j = 12;  d/db_j = sum_i a_i = 3
+    assert o.shape == (2, 3) and a.grad.tolist() == [12.0, 12.0] and b.grad.tolist() == [3.0] * 3
+    assert [c.shape for c in leaf(np.arange(10.0)).chunk(3)] == [(4,), (4,), (2,)]
+    r = leaf([-1.5, 0.5, 2.5, 2.7])
+    assert r.floor().data.tolist() == [-2.0, 0.0, 2.0, 2.0]
+    assert r.round().data.tolist() == [-2.0, 0.0, 2.0, 3.0]  # halves to even, as NumPy
+    (r.floor() * INF + r.ceil() + r.trunc()).sum().backward()
+    assert r.grad.tolist() == [0.0] * 4  # flat: 0, even under inf
+
+
 # ============================================================================ NumPy functions
 
 
@@ -495,6 +519,8 @@ SECOND_ORDER = {
     "diagonal": lambda a: (a * a).diagonal(), "maximum": lambda a: T.maximum(a * a, a[::-1]),
     "clip": lambda a: (a * a).clip(0.1, 1.0), "var": lambda a: a.var(axis=0),
     "np.sin": lambda a: np.sin(a),
+    "pad": lambda a: (a * a).pad(1, value=2.0),
+    "sort": lambda a: (a * a).sort(0),
 }  # fmt: skip
 
 
@@ -608,6 +634,14 @@ TORCH_CASES = {
         lambda a, tf: tf.stack([a, a * a], 1),
         (-2, 2),
     ),
+    "pad": (
+        lambda a: a.pad(((1, 0), (2, 1))),
+        lambda a, tf: tf.nn.functional.pad(a, (2, 1, 1, 0)),
+        (-2, 2),
+    ),
+    "sort": (lambda a: a.sort(1), lambda a, tf: tf.sort(a, 1).values, (-2, 2)),
+    "outer": (lambda a: a[0].outer(a[1]), lambda a, tf: tf.outer(a[0], a[1]), (-2, 2)),
+    "floor": (lambda a: a.floor() + a.ceil() * a, lambda a, tf: a.floor() + a.ceil() * a, (-2, 2)),
     "expand": (
         lambda a: a.unsqueeze(0).expand(2, -1, -1),
         lambda a, tf: a.unsqueeze(0).expand(2, -1, -1),
