@@ -5,8 +5,8 @@
   line of text, so a saved notebook stores that line and not a widget it cannot show.
 - In Jupyter without ipywidgets: the same line of text, updated in place (and no "IProgress
   not found" warning, which is what ``tqdm.auto`` prints there).
-- Anywhere else (a CI log, a file, a pipe, a notebook run by nbmake): one line on stderr when
-  training ends, instead of one carriage-return redraw per update.
+- Anywhere else (a CI log, a file, a pipe): one line on stderr when training ends, instead of
+  one carriage-return redraw per update.
 
 The line reads like tqdm's, because tqdm writes it:
 ``fit: 100%|██████████| 30/30 [00:01<00:00, 25.1epoch/s, loss=0.0123, acc=0.991]``.
@@ -32,11 +32,10 @@ class ProgressBar:
         self._widget_display: Any = None  # the IPython display handle of a widget bar
         self._log = False  # True: print the final line on stderr at close()
         if _in_jupyter():
-            if _has_widgets():
+            self._bar: Any = _widget_bar(settings) if _has_widgets() else None
+            if self._bar is not None:
                 from IPython.display import display
-                from tqdm.notebook import tqdm as widget_tqdm
 
-                self._bar: Any = widget_tqdm(**settings, display=False)
                 self._widget_display = display(self._bar.container, display_id=True)
             else:
                 self._bar = tqdm(**settings, file=_JupyterLine(), ascii=False)
@@ -74,6 +73,16 @@ def _in_jupyter() -> bool:
     if any(name == "QT_API" or name.startswith("SPYDER") for name in os.environ):
         return False  # qtconsole and Spyder: no in-place updates of an output
     return isinstance(ipython.get_ipython(), zmqshell.ZMQInteractiveShell)
+
+
+def _widget_bar(settings: dict[str, Any]) -> Any:
+    """tqdm's widget bar, not yet displayed; None if ipywidgets cannot make one."""
+    try:
+        from tqdm.notebook import tqdm as widget_tqdm
+
+        return widget_tqdm(**settings, display=False)
+    except ImportError:  # an ipywidgets too old or broken for tqdm: the text line instead
+        return None
 
 
 def _close_widgets(widget: Any) -> None:
