@@ -472,6 +472,44 @@ def test_shape_ops_gradcheck(x, data):
         assert gradcheck(weighted(f), [t])
 
 
+distinct = hnp.arrays(
+    np.int64,
+    hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3),
+    elements=st.integers(-60, 60),
+    unique=True,
+).map(lambda a: a / 20.0 + 0.013)  # values 0.05 apart, off every kink of the cases below
+
+
+@settings(max_examples=25, deadline=None)
+@given(distinct, st.data())
+def test_activations_clip_pad_sort_gradcheck(x, data):
+    t = Tensor(x, requires_grad=True)
+    width = data.draw(st.integers(0, 2))
+    cases = [lambda a: a.elu(0.7), lambda a: a.selu(), lambda a: a.gelu(),
+             lambda a: a.clip(-0.4567, 0.8765), lambda a: a.clip(None, 0.1234),
+             lambda a: a.pad(width, value=1.5), lambda a: a.outer(a.exp())]  # fmt: skip
+    if x.ndim:
+        axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+        cases += [lambda a: a.sort(axis), lambda a: T.concatenate(a.chunk(2, axis), axis=axis)]
+    for f in cases:
+        assert gradcheck(weighted(f), [t])
+
+
+@pytest.mark.parametrize(
+    "f",
+    [lambda a: a.sin(), lambda a: a.logsigmoid(), lambda a: a.prod(axis=0), lambda a: a.cumsum(0),
+     lambda a: a.logsumexp(axis=-1), lambda a: a.norm(), lambda a: a.gelu(), lambda a: a.elu(),
+     lambda a: a.clip(0.0, 0.5), lambda a: T.maximum(a, 0.2), lambda a: a.tile((2, 1)),
+     lambda a: a.pad(1), lambda a: a.sort(), lambda a: a.var(), lambda a: a.hypot(a),
+     lambda a: a.sign(), lambda a: a % 0.3, lambda a: T.stack([a, a])],
+)  # fmt: skip
+def test_float32_stays_float32_forward_and_backward(f):
+    x = Tensor(np.array([[0.25, 0.5], [0.75, 1.0]], dtype=np.float32), requires_grad=True)
+    out = f(x)
+    (out * 1.0).sum().backward()
+    assert out.dtype == np.float32 and x.grad.dtype == np.float32
+
+
 def test_0d_tensors_through_the_new_ops():
     x = Tensor(np.array(0.7), requires_grad=True)
     for f in (lambda a: a.sin(), lambda a: a.prod(), lambda a: a.logsumexp(), lambda a: a.norm(),
