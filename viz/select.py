@@ -6,7 +6,8 @@ a million nodes. Two folds make a large graph small, each said in words on the d
 
 - samples: a loss summed over N samples (``sum(loss_i for ...)`` or ``sum_of``, maybe divided
   by N) draws the first sample in full and the other N - 1 as one box, "x 99 more samples",
-  whose value is their sum, so the sum at the top is still right;
+  whose value is their sum, so the sum at the top is still right; a penalty summed over the
+  parameters (``sum(p * p for p in params)``) likewise, "x 336 more terms";
 - earlier nodes: if what is left is still larger than the budget, only the nodes nearest the
   root are drawn, and one box stands for everything computed before them.
 
