@@ -432,9 +432,7 @@ def count_boxes(nodes: list[Any], groups: Sequence[Group]) -> int:
     return boxes + (len(between) if len(between) <= MAX_LABELLED_BUNDLES else 0)
 
 
-def plan_levels(
-    view: GraphView, nodes: list[Any], level: str, budget: int | None
-) -> list[Plan]:
+def plan_levels(view: GraphView, nodes: list[Any], level: str, budget: int | None) -> list[Plan]:
     """The levels of detail to try, finest first, each as (groups, level, boxes): within
     ``budget``, and for "auto" only those that may be readable (at most ``READABLE`` boxes,
     no column taller than ``TALLEST_COLUMN``) unless none is. Empty: nothing fits."""
