@@ -1735,12 +1735,16 @@ def _numpy_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict)
         return ufunc(*[_numbers_of(x) for x in inputs], **kwargs)
     name = _UFUNC_METHODS.get(ufunc)
     if name is None or method != "__call__" or kwargs:
-        hint = f"the Tensor method t.{name}()" if name else "the Tensor methods"
+        call = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+        hint = "the Tensor methods"
+        if ufunc is np.add and method == "reduce":
+            hint = "t.sum()"
+        elif name and method == "__call__":
+            hint = "the operator" if name.startswith("__") else f"t.{name}()"
+        extra = f" with {', '.join(kwargs)}=" if kwargs else ""
         raise TypeError(
-            f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method} on a Tensor "
-            f"{'with ' + ', '.join(kwargs) + ' ' if kwargs else ''}has no gradient rule in "
-            f"gradflow: use {hint} (they record the graph), or np.{ufunc.__name__}(t.data) for "
-            "numbers without a gradient"
+            f"{call} on a Tensor{extra} has no gradient rule in gradflow: use {hint} to record the "
+            f"graph, or {call}(t.data) for numbers without a gradient"
         )
     if ufunc is np.square:
         return inputs[0] ** 2
