@@ -242,3 +242,15 @@ def test_tensor_graphs_have_frames_and_a_table_too():
     # d(sum)/d(W @ x) = [1]; d(W @ x)/dW = outer([1], x) = [[3, 1]]
     assert str(table).splitlines()[-1].split()[:3] == ["3", "W", "(param)"]
     assert "[[3, 1]]" in str(table)
+
+
+def test_a_long_table_shows_its_first_steps_and_says_how_many_more():
+    x = Value(0.1, label="x")
+    y = x
+    for _ in range(299):  # 300 nodes: 300 steps
+        y = y.tanh()
+    table = viz.backward_table(y)
+    assert len(table) == 300 and len(table.rows) == 300
+    # Printed or shown in a notebook: the first 200 (SHOWN) steps, then one line for the rest.
+    assert str(table).splitlines()[-1] == "... and 100 more steps (table.rows has them all)"
+    assert table._repr_html_().count("<tbody") == 200 + 1

@@ -402,11 +402,19 @@ class BackwardTable:
     def __getitem__(self, i: int) -> TableRow:
         return self.rows[i]
 
+    # Shown as text or HTML: at most this many steps (all of them stay in ``rows``).
+    SHOWN = 200
+
+    def _more(self) -> str:
+        """The last line of a long table: how many steps are not shown."""
+        hidden = len(self.rows) - self.SHOWN
+        return f"... and {hidden:,} more steps (table.rows has them all)" if hidden > 0 else ""
+
     def _cells(self) -> list[list[list[str]]]:
-        """Per row, its lines of text cells (a step with k edges has k lines)."""
+        """Per shown row, its lines of text cells (a step with k edges has k lines)."""
         f = self.fmt
         out = []
-        for row in self.rows:
+        for row in self.rows[: self.SHOWN]:
             op = row.op or f"({row.role})"
             head = [str(row.step), row.node, op, f(row.upstream)]
             if not row.edges:
@@ -436,6 +444,8 @@ class BackwardTable:
         text = [render(self.COLUMNS), render(["-" * w for w in widths])]
         for lines in cells:
             text.extend(render(line) for line in lines)
+        if self._more():
+            text.append(self._more())
         return "\n".join(text)
 
     def __repr__(self) -> str:
@@ -444,7 +454,7 @@ class BackwardTable:
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{escape(c)}</th>" for c in self.COLUMNS)
         bodies = []
-        for row, lines in zip(self.rows, self._cells(), strict=True):
+        for row, lines in zip(self.rows[: self.SHOWN], self._cells(), strict=True):
             span = len(lines)
             trs = []
             for k, line in enumerate(lines):
@@ -457,6 +467,11 @@ class BackwardTable:
                         tds.append(f"<td>{escape(cell)}</td>")
                 trs.append("<tr>" + "".join(tds) + "</tr>")
             bodies.append(f'<tbody data-step="{row.step}">' + "".join(trs) + "</tbody>")
+        if self._more():
+            columns = len(self.COLUMNS)
+            bodies.append(
+                f'<tbody><tr><td colspan="{columns}">{escape(self._more())}</td></tr></tbody>'
+            )
         return f'<table class="steps"><thead><tr>{head}</tr></thead>' + "".join(bodies) + "</table>"
 
 
