@@ -287,6 +287,16 @@ def test_save_never_follows_a_link_planted_at_a_temporary_name(tmp_path):
     assert not path.is_symlink() and nn.load(nn.MLP(2, [1], seed=1), path)
 
 
+def test_a_link_at_the_target_is_replaced_by_the_file_and_its_target_is_untouched(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    path = tmp_path / "m.safetensors"
+    path.symlink_to(victim)
+    nn.save(nn.MLP(2, [1], seed=0), path)
+    assert victim.read_text() == "precious"
+    assert not path.is_symlink() and read_safetensors(path)
+
+
 def test_each_write_goes_through_its_own_temporary_file_in_the_target_folder(tmp_path, monkeypatch):
     renamed: list[tuple[str, str]] = []
     real_replace = os.replace
