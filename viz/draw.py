@@ -221,7 +221,8 @@ def draw(
         edge_labels: write ``upstream × local = downstream`` on the edges; by default, where
             the diagram still fits a slide with them (else they are left out, and it says so).
         rows: which rows value boxes show, from ("data", "grad").
-        dpi: resolution of PNG output (Graphviz's default is 96).
+        dpi: the scale: dots per inch of a PNG (Graphviz's default is 96, so 192 doubles
+            it); an SVG is scaled by dpi / 72.
     """
     check_options(rankdir, digits, max_nodes)
     check_root(root)
