@@ -40,7 +40,7 @@ from viz.diagram import Diagram, Layout, can_render
 from viz.format import NodeNames, all_finite, all_zero, fmt_sum, fmt_value, shape_of
 from viz.frames import Done
 from viz.graph_view import SATURATION, EdgeInfo, GraphView, has_backward
-from viz.marks import BY_NAME, edge_cues, edge_look, node_cues, node_look
+from viz.marks import BY_NAME, edge_cues, edge_look, node_border, node_cues, node_look
 from viz.select import Mirror, select
 
 # The node budget: draw() never hands Graphviz more value and op boxes than this. Past it,
@@ -706,7 +706,7 @@ class Builder:
             look = node_look(role, ["dimmed"])
             rows = [f'<font color="{style.DIM_TEXT}">{row}</font>' for row in rows]
         border = style.HIGHLIGHT_BORDER if highlight else look.border
-        thick = 4 if highlight else (3 if marks and "nograd" not in marks else 1)
+        thick = 4 if highlight else node_border(marks)
         return self.table(
             rows, look.fill, border, thick=thick, dashed=look.dashed, name=self.name(node)
         )
@@ -734,12 +734,10 @@ class Builder:
     def value_node(self, node: Any) -> None:
         view = self.view
         role = view.role(node)
-        if getattr(node, "role", "") == "folded":
-            role = "folded"
         self.add_role(role)
         final = self.is_final(node)
         if final:
-            marks = view.node_marks(node) if role != "folded" else []
+            marks = view.node_marks(node)
         else:  # a pending gradient has no marks yet; a nan in the forward value does
             marks = [] if all_finite(node.data) else ["nonfinite"]
         self.marks.update(marks)
@@ -938,7 +936,7 @@ class Builder:
         self.edge(tail, head, label, penwidth="2", **edge_look(marks))
 
     def legend(self) -> None:
-        order = ["param", "input", "const", "", "group", "folded"]
+        order = ["param", "input", "const", "", "group"]
         roles = [r for r in order if r in self.roles]
         label = self.legend_label or style.legend_label(
             roles,

@@ -61,13 +61,16 @@ def leaf_role(node: Any) -> str:
     """The role of a node: "param", "input", "const", or "" for a computed node.
 
     A leaf with role "" is an input (the user made it); a tensor leaf without a role is a
-    parameter when it requires grad, else an input.
+    parameter when it requires grad, else an input. A box standing for many nodes of a
+    large graph (viz.select) is "" too: what it is, the "folded" mark says.
     """
     if node.parents:
         return ""
     role = getattr(node, "role", "")
     if role in ("param", "input", "const"):
         return role
+    if role == "folded":
+        return ""
     if getattr(node, "requires_grad", False):
         return "param"
     return "input"

@@ -33,6 +33,7 @@ class Mark:
     edge_cue: str = ""
     legend: str = ""  # what the legend says it means
     legend_sample: str = ""  # for an edge mark: the line sample drawn in the legend
+    border: int = 1  # the border width of a marked node (3: a warning that must be seen)
 
 
 def _nonfinite_node(view: Any, node: Any) -> bool:
@@ -64,6 +65,7 @@ MARKS: tuple[Mark, ...] = (
         },  # fmt: skip
         edge_cue="[nan/inf]",
         legend="nan or inf",
+        border=3,
     ),
     Mark(
         "saturated",
@@ -73,6 +75,7 @@ MARKS: tuple[Mark, ...] = (
         edge_look={"color": style.REDDISH_PURPLE, "fontcolor": "#7A3B5E", "penwidth": "2"},
         edge_cue="[saturated]",
         legend="|local| < 1e-3 under a nonzero upstream",
+        border=3,
     ),
     Mark(
         "blocked",
@@ -103,6 +106,14 @@ MARKS: tuple[Mark, ...] = (
         edge_look={"color": style.GREY, "fontcolor": style.GREY},
     ),
     Mark(
+        # A box that stands for many nodes of a large graph (viz.select): samples 2 to N,
+        # the earlier nodes. Its gradient says "each": every term of a sum gets the same.
+        "folded",
+        on_node=lambda view, node: getattr(node, "role", "") == "folded",
+        look=style.NodeStyle(fill="#F2F2F2", border=style.GREY, cue="folded", dashed=True),
+        legend="many nodes drawn as one box",
+    ),
+    Mark(
         # Set by the builder, not tested: off the paths of draw(highlight=...).
         "dimmed",
         look=style.NodeStyle(fill="#F7F7F7", border="#CCCCCC", cue=""),
@@ -130,6 +141,11 @@ def node_look(role: str, marks: list[str]) -> style.NodeStyle:
         if mark.name in marks and mark.look is not None:
             return mark.look
     return style.ROLE_STYLES[role]
+
+
+def node_border(marks: list[str]) -> int:
+    """The border width of a node with these marks."""
+    return max((BY_NAME[m].border for m in marks), default=1)
 
 
 def node_cues(marks: list[str]) -> list[str]:

@@ -40,7 +40,6 @@ ROLE_STYLES = {
     "const": NodeStyle(fill="#FFFFFF", border=GREY, cue="const", dashed=True),
     "": NodeStyle(fill="#FFFFFF", border="#333333", cue=""),
     "group": NodeStyle(fill="#E3ECF3", border=BLUE, cue=""),
-    "folded": NodeStyle(fill="#F2F2F2", border=GREY, cue="folded", dashed=True),
 }
 DIM_TEXT = "#AAAAAA"  # text off the highlighted path (draw(highlight=...))
 
@@ -101,7 +100,6 @@ def legend_label(
         "const": "constant",
         "": "computed value",
         "group": "neuron or layer, drawn as one box",
-        "folded": "folded: many nodes drawn as one box",
     }
     for role in roles:
         swatch(ROLE_STYLES[role], descriptions[role])
