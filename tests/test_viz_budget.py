@@ -178,3 +178,13 @@ def test_a_neurons_weighted_sum_of_inputs_is_not_folded():
     neuron = nn.Neuron(4, seed=0)
     out = neuron([1.0, 2.0, 3.0, 4.0])  # w_i * x_i: each term reads an input, not folded
     assert viz.select.find_folds(out) == []
+
+
+def test_focus_and_highlight_take_a_node_of_a_large_graph():
+    model = nn.MLP(2, [3, 1], activation="relu", seed=1)
+    loss, _ = hinge_loss(30, model)
+    loss.backward()
+    bias = model.parameters()[-1]  # the output neuron's bias, in every sample
+    diagram = draw_quietly(loss, highlight=bias, collapse="none")
+    assert "dimmed" in diagram.source and bias.label in diagram.source
+    assert bias.label in draw_quietly(loss, focus=bias, collapse="none").source

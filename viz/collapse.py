@@ -50,6 +50,7 @@ def resolve_focus(view: GraphView, focus: Any) -> list[Any]:
     if not items:
         raise ValueError("focus= needs at least one node or label")
     chosen: list[Any] = []
+    sources = {n.source: n for n in view.nodes if getattr(n, "source", None) is not None}
     for item in items:
         if isinstance(item, str):
             matches = [node for node in view.nodes if node.label == item]
@@ -63,6 +64,8 @@ def resolve_focus(view: GraphView, focus: Any) -> list[Any]:
             chosen.extend(matches)
         elif item in view.index:
             chosen.append(item)
+        elif item in sources:  # a node of a large graph, drawn as its Mirror (viz.select)
+            chosen.append(sources[item])
         else:
             raise ValueError(
                 f"focus: {item!r} is not a node of this graph (pass one of its nodes or a label)"
