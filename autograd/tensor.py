@@ -1507,6 +1507,42 @@ class Tensor:
         (y,) = _operands((other,), "outer")
         return self.reshape(-1, 1) * y.reshape(1, -1)
 
+    def gather(self, axis: int, index: Any) -> Tensor:
+        """PyTorch's ``gather`` (``np.take_along_axis``): out[i][j] = x[i][index[i][j]] for
+        axis 1. A pick by integer arrays, so backward adds the gradients of repeated picks."""
+        index = np.asarray(index)
+        if index.ndim != self.ndim:
+            raise ValueError(f"gather: index has {index.ndim} axes, the tensor {self.ndim}")
+        grid = list(np.indices(index.shape, sparse=True))
+        grid[axis] = index
+        return self[tuple(grid)]
+
+    def tensordot(self, other: Operand, axes: Any = 2) -> Tensor:
+        """``np.tensordot``: the sum over ``axes`` (n: the last n of x with the first n of y;
+        or a pair of axis lists), as one matrix product of the reshaped operands."""
+        (y,) = _operands((other,), "tensordot")
+        if isinstance(axes, numbers.Integral):
+            ax_x = list(range(self.ndim - int(axes), self.ndim))
+            ax_y = list(range(int(axes)))
+        else:
+            ax_x, ax_y = ([a] if isinstance(a, numbers.Integral) else list(a) for a in axes)
+        ax_x = [a % self.ndim for a in ax_x]
+        ax_y = [a % y.ndim for a in ax_y]
+        if [self.shape[a] for a in ax_x] != [y.shape[a] for a in ax_y]:
+            raise ValueError(
+                f"tensordot: axes {ax_x} of shape {self.shape} do not match axes {ax_y} of "
+                f"shape {y.shape}"
+            )
+        free_x = [i for i in range(self.ndim) if i not in ax_x]
+        free_y = [i for i in range(y.ndim) if i not in ax_y]
+        k = math.prod(self.shape[a] for a in ax_x)
+        a = self.transpose(tuple(free_x + ax_x)).reshape(-1, k) if self.size else None
+        b = y.transpose(tuple(ax_y + free_y)).reshape(k, -1) if y.size else None
+        shape = tuple(self.shape[i] for i in free_x) + tuple(y.shape[i] for i in free_y)
+        if a is None or b is None:  # an empty operand: a product of nothing
+            return (self.sum() * 0.0 + y.sum() * 0.0) + Tensor(np.zeros(shape, self.dtype))
+        return (a @ b).reshape(shape)
+
     def chunk(self, chunks: int, axis: int = 0) -> list[Tensor]:
         """PyTorch's ``chunk``: ``chunks`` pieces of ceil(n / chunks) along ``axis`` (fewer
         if that covers it)."""
@@ -1839,6 +1875,8 @@ _FUNCTIONS: dict[Any, Any] = {
     np.pad: lambda a, pad_width, mode="constant", constant_values=0.0, **kw: _np_pad(
         a, pad_width, mode, constant_values, kw),
     np.sort: lambda a, axis=-1, **kw: _method("sort")(a, axis),
+    np.take_along_axis: lambda a, indices, axis, **kw: _method("gather")(a, axis, indices),
+    np.tensordot: lambda a, b, axes=2, **kw: _method("tensordot")(a, b, axes),
     np.round: lambda a, decimals=0, **kw: _np_round(a, decimals, kw),
     np.argmax: lambda a, axis=None, **kw: np.argmax(_numbers_of(a), axis=axis, **kw),
     np.argmin: lambda a, axis=None, **kw: np.argmin(_numbers_of(a), axis=axis, **kw),

@@ -393,9 +393,15 @@ def test_einsum_matmult():
     check_grads(lambda x, y: np.einsum("ij,jk->ik", x, y), npr.randn(2, 3), npr.randn(3, 4))
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="np.tensordot has no Tensor rule yet")
 def test_tensordot():
     check_grads(lambda x, y: np.tensordot(x, y, axes=1), npr.randn(2, 3), npr.randn(3, 4))
+    check_grads(lambda x, y: np.tensordot(x, y, axes=2), npr.randn(2, 3, 4), npr.randn(3, 4, 2))
+    check_grads(lambda x, y: np.tensordot(x, y, axes=([0], [1])), npr.randn(3, 2), npr.randn(2, 3))
+
+
+def test_take_along_axis():
+    idx = np.array([[0, 0], [2, 1]])
+    check_grads(lambda x: np.take_along_axis(x, idx, axis=1), npr.randn(2, 3))
 
 
 @pytest.mark.xfail(strict=True, raises=TypeError, reason="np.cumprod has no Tensor rule yet")

@@ -395,10 +395,11 @@ def test_pad():
     helper_test_op([(3, 3)], lambda x: F.pad(x, (1, 2, 3, 4)), lambda x: x.pad(((3, 4), (1, 2))))
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason="Tensor.gather: index instead")
 def test_gather():
     idx = torch.tensor([[0, 1], [1, 0]])
     helper_test_op([(2, 2)], lambda x: x.gather(1, idx), lambda x: x.gather(1, idx.numpy()))
+    idx = torch.tensor([[0, 2, 2], [1, 1, 0], [3, 3, 3]])
+    helper_test_op([(4, 3)], lambda x: x.gather(0, idx), lambda x: x.gather(0, idx.numpy()))
 
 
 def test_floor_ceil_round_trunc():

@@ -326,6 +326,20 @@ def test_pad_sort_outer_chunk_and_the_rounding_functions():
     assert r.grad.tolist() == [0.0] * 4  # flat: 0, even under inf
 
 
+def test_gather_and_tensordot():
+    x = leaf([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    g = x.gather(1, [[2, 2], [0, 1]])  # row 0 picks x02 twice, row 1 picks x10, x11
+    assert g.data.tolist() == [[3.0, 3.0], [4.0, 5.0]]
+    g.sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0, 2.0], [1.0, 1.0, 0.0]]
+    a, b = leaf(np.arange(6.0).reshape(2, 3)), leaf(np.arange(12.0).reshape(3, 4))
+    t = a.tensordot(b, 1)  # one contracted axis: the matrix product
+    np.testing.assert_array_equal(t.data, a.data @ b.data)
+    t.sum().backward()
+    # d/da sum(a @ b) = ones @ b.T: each a_ik gets sum_j b_kj
+    np.testing.assert_array_equal(a.grad, np.ones((2, 4)) @ b.data.T)
+
+
 # ============================================================================ NumPy functions
 
 
@@ -680,6 +694,16 @@ TORCH_CASES = {
     "sort": (lambda a: a.sort(1), lambda a, tf: tf.sort(a, 1).values, (-2, 2)),
     "outer": (lambda a: a[0].outer(a[1]), lambda a, tf: tf.outer(a[0], a[1]), (-2, 2)),
     "floor": (lambda a: a.floor() + a.ceil() * a, lambda a, tf: a.floor() + a.ceil() * a, (-2, 2)),
+    "gather": (
+        lambda a: a.gather(1, [[0, 0], [3, 1], [2, 2]]),
+        lambda a, tf: a.gather(1, tf.tensor([[0, 0], [3, 1], [2, 2]])),
+        (-2, 2),
+    ),
+    "tensordot": (
+        lambda a: a.tensordot(a.sin(), ([0], [0])),
+        lambda a, tf: tf.tensordot(a, a.sin(), ([0], [0])),
+        (-2, 2),
+    ),
     "expand": (
         lambda a: a.unsqueeze(0).expand(2, -1, -1),
         lambda a, tf: a.unsqueeze(0).expand(2, -1, -1),
