@@ -188,3 +188,15 @@ def test_focus_and_highlight_take_a_node_of_a_large_graph():
     diagram = draw_quietly(loss, highlight=bias, collapse="none")
     assert "dimmed" in diagram.source and bias.label in diagram.source
     assert bias.label in draw_quietly(loss, focus=bias, collapse="none").source
+
+
+def test_a_network_of_thousands_of_nodes_is_drawn_by_layers_not_cut():
+    model = nn.MLP(8, [32, 32, 32, 1], seed=0)  # about 5,000 nodes on one sample
+    loss = (model([0.5] * 8) - 1.0) ** 2
+    loss.backward()
+    diagram = draw_quietly(loss)
+    # Every node is looked at (up to DETAIL_KEEP = 20,000) before folding, so the whole
+    # network folds into its 4 layers; nothing is dropped as "earlier nodes".
+    assert diagram.collapsed == "layer"
+    assert not any("earlier" in note for note in diagram.folded)
+    assert diagram.box_count <= 150

@@ -56,7 +56,7 @@ TALLEST_COLUMN = 8
 # many pixels tall (when some level of detail achieves it).
 SLIDE_TEXT_PX = 10.0
 # Before folding into neurons and layers, at most this many nodes are looked at.
-DETAIL_KEEP = 4_000
+DETAIL_KEEP = 20_000
 
 # A gradient summed from at most this many branches is written out as its sum.
 MAX_TERMS = 6
@@ -252,17 +252,15 @@ def draw(
         view = _nearest_root(root, grads, saturation, wants_grads, options, level, budget)
         nodes, plans = view.nodes, [([], "", count_boxes(view.nodes, []))]
         marked = None if marked is None else {n for n in nodes if _source(n) in marked}
-    choices = [(plan, options) for plan in plans]
-    if edge_labels is None:
+    choices = []
+    for plan in plans:
+        choices.append((plan, options))
         # Labels where the slide has room; a folded diagram may leave them out to fit (its
-        # boxes show the gradients), and a tensor diagram (its labels repeat the arrays of
-        # the boxes); a scalar diagram of every op keeps them: upstream x local = downstream
-        # on every edge is its lesson.
-        choices += [
-            (plan, replace(options, edge_labels=False))
-            for plan in plans
-            if plan[0] or view.folded or view.is_tensor
-        ]
+        # boxes show the gradients) before it folds more, and a tensor diagram (its labels
+        # repeat the arrays of the boxes); a scalar diagram of every op keeps them:
+        # upstream x local = downstream on every edge is its lesson.
+        if edge_labels is None and (plan[0] or view.folded or view.is_tensor):
+            choices.append((plan, replace(options, edge_labels=False)))
     candidates = choices if level == "auto" else choices[:1]
     diagram = _most_readable(view, nodes, candidates, marked, labels_asked=edge_labels)
     # Neurons and one sample of a batch are the readable default, said on the diagram only;
