@@ -582,6 +582,14 @@ def test_second_derivatives_through_create_graph(name):
     second_derivative_check(SECOND_ORDER[name], x)
 
 
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_second_derivatives_pass_gradgradcheck(name):
+    # the same, through the project's own checker (Hessian-vector products along directions)
+    x = Tensor(np.random.default_rng(5).uniform(-1.5, 1.5, (3, 2)), requires_grad=True)
+    w = np.random.default_rng(6).standard_normal(SECOND_ORDER[name](x).shape)
+    assert autograd.gradgradcheck(lambda a: (SECOND_ORDER[name](a) * w).sum(), [x], tol=1e-5)
+
+
 @pytest.mark.parametrize("name", sorted(ELEMENTARY))
 def test_value_elementary_second_derivatives(name):
     lo, hi = DOMAINS.get(name, (-2.0, 2.0))
@@ -597,6 +605,7 @@ def test_value_elementary_second_derivatives(name):
 
     numeric = (d1(x0 + 1e-6) - d1(x0 - 1e-6)) / 2e-6
     assert math.isclose(h, numeric, rel_tol=1e-4, abs_tol=1e-6), (name, h, numeric)
+    assert autograd.gradgradcheck(lambda a: getattr(a, name)(), [Value(x0)], tol=1e-5)
 
 
 def test_value_mod_hypot_arctan2_and_sign_by_hand():
