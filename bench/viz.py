@@ -4,7 +4,8 @@ Each row builds one graph (not timed), runs its backward (not timed), then times
 ``viz.draw(root)`` followed by rendering to SVG, the whole of what a user waits for (inline
 display in Jupyter is the same SVG). The graphs:
 
-- the seed example (13 nodes) and one sample through ``nn.MLP(3, [4, 4, 1])``;
+- the seed example (13 nodes), one sample through ``nn.MLP(3, [4, 4, 1])`` and through
+  ``nn.MLP(8, [32, 32, 32, 1])`` (about 5,000 nodes);
 - a chain of tanh, 10^3 to 10^6 nodes (nothing to fold but "earlier nodes");
 - micrograd's moons loss as users write it, ``sum(relu(1 - y_i * model(x_i))) / N`` over
   MLP(2, [16, 16, 1]), for N = 100 (about 38k nodes) and N = 2500 (about 10^6 nodes), and
@@ -50,6 +51,11 @@ def small_mlp() -> Any:
     return (model([2.0, 3.0, -1.0]) - 1.0) ** 2
 
 
+def big_mlp() -> Any:
+    model = nn.MLP(8, [32, 32, 32, 1], seed=0)
+    return (model([0.5] * 8) - 1.0) ** 2
+
+
 def seed() -> Any:
     return seed_example()[0]
 
@@ -71,6 +77,7 @@ def moons_loss(samples: int, penalty: bool = False) -> Callable[[], Any]:
 GRAPHS: list[tuple[str, Callable[[], Any]]] = [
     ("seed example", seed),
     ("MLP(3, [4, 4, 1]), one sample", small_mlp),
+    ("MLP(8, [32, 32, 32, 1]), one sample", big_mlp),
     ("tanh chain 10^3", tanh_chain(1_000)),
     ("tanh chain 10^4", tanh_chain(10_000)),
     ("tanh chain 10^5", tanh_chain(100_000)),
