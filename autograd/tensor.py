@@ -740,6 +740,38 @@ def concatenate_op(*xs: np.ndarray, axis: int) -> np.ndarray:
     return np.concatenate(xs, axis=axis)
 
 
+def _einsum_vjp(g: Any, *xs_out: Any, inputs: tuple[str, ...], output: str) -> tuple[Any, ...]:
+    # out = einsum("ij,jk->ik", a, b) is linear in each operand: d/da is the einsum of g with
+    # the others, back to a's letters ("ik,jk->ij"). A letter of a that is nowhere else was
+    # summed over inside a alone: its gradient is g copied along it (broadcast).
+    xs = xs_out[:-1]
+    grads = []
+    for k, (x, letters) in enumerate(zip(xs, inputs, strict=True)):
+        others = [(xs[i], inputs[i]) for i in range(len(xs)) if i != k]
+        seen = output + "".join(s for _, s in others)
+        kept = "".join(c for c in letters if c in seen)
+        spec = ",".join([output] + [s for _, s in others]) + "->" + kept
+        d = _einsum(spec, g, *[o for o, _ in others])
+        if kept != letters:
+            ones = tuple(n if c in seen else 1 for c, n in zip(letters, x.shape, strict=True))
+            d = dm.broadcast_to(d.reshape(ones), x.shape)
+        grads.append(d)
+    return tuple(grads)
+
+
+@op(name="einsum", vjp=_einsum_vjp)
+@_ieee
+def einsum_op(*xs: np.ndarray, inputs: tuple[str, ...], output: str) -> np.ndarray:
+    return np.einsum(",".join(inputs) + "->" + output, *xs)
+
+
+def _einsum(spec: str, *xs: Any) -> Any:
+    """np.einsum for arrays, the op for nodes (a create_graph pass)."""
+    if all(type(x) is np.ndarray for x in xs):
+        return np.einsum(spec, *xs)
+    return einsum(spec, *xs)
+
+
 def _as_array(data: object) -> np.ndarray:
     """The float ndarray a Tensor stores (float32 stays float32, anything else is float64).
 
@@ -1728,6 +1760,28 @@ def stack(tensors: Sequence[Operand], axis: int = 0) -> Tensor:
     return concatenate([x.unsqueeze(ax) for x in xs], axis=ax)
 
 
+def einsum(subscripts: str, *operands: Operand) -> Tensor:
+    """``np.einsum`` with explicit or implicit output letters ("ij,jk->ik", "ij,jk"): sums of
+    products named by letters. Each letter appears at most once per operand (no "ii" traces:
+    use ``trace``/``diagonal``) and no ``...``."""
+    spec = subscripts.replace(" ", "")
+    if "..." in spec:
+        raise ValueError("einsum: '...' is not supported; name every axis with a letter")
+    inputs, _, output = spec.partition("->")
+    parts = tuple(inputs.split(","))
+    if not _:
+        letters = "".join(parts)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if any(len(set(p)) != len(p) for p in parts):
+        raise ValueError(f"einsum: a letter repeated within one operand ({subscripts!r}) is "
+                         "not supported; use diagonal() or trace()")  # fmt: skip
+    xs = _operands(list(operands), "einsum")
+    if len(xs) != len(parts):
+        raise ValueError(f"einsum: {len(parts)} operands in {subscripts!r}, {len(xs)} given")
+    op = einsum_op.bind(inputs=parts, output=output)
+    return _node(_forward(op, xs), op, xs)
+
+
 def split(x: Tensor, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
     """``np.split``: ``sections`` equal pieces, or pieces cut at the given indices, along
     ``axis``; each is a slice of x (a node), so backward puts g back in its place."""
@@ -1875,6 +1929,7 @@ _FUNCTIONS: dict[Any, Any] = {
     np.pad: lambda a, pad_width, mode="constant", constant_values=0.0, **kw: _np_pad(
         a, pad_width, mode, constant_values, kw),
     np.sort: lambda a, axis=-1, **kw: _method("sort")(a, axis),
+    np.einsum: lambda subscripts, *operands, **kw: einsum(subscripts, *operands),
     np.take_along_axis: lambda a, indices, axis, **kw: _method("gather")(a, axis, indices),
     np.tensordot: lambda a, b, axes=2, **kw: _method("tensordot")(a, b, axes),
     np.round: lambda a, decimals=0, **kw: _np_round(a, decimals, kw),

@@ -388,9 +388,46 @@ def test_linalg_norm():
     check_grads(lambda x: np.linalg.norm(x, axis=0), npr.randn(4, 5))
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="np.einsum has no Tensor rule yet")
 def test_einsum_matmult():
     check_grads(lambda x, y: np.einsum("ij,jk->ik", x, y), npr.randn(2, 3), npr.randn(3, 4))
+
+
+def test_einsum_matmult_broadcast_leadzero():
+    check_grads(
+        lambda x, y: np.einsum("aij,ajk->aik", x, y), npr.randn(0, 2, 3), npr.randn(0, 3, 4)
+    )
+
+
+def test_einsum_covsum():
+    check_grads(
+        lambda x, y: np.einsum("ijk,lji->lki", x, y), npr.randn(3, 4, 4), npr.randn(4, 4, 3)
+    )
+
+
+def test_einsum_transpose_and_sum():
+    check_grads(lambda x: np.einsum("ij->ji", x), npr.randn(3, 4))
+    check_grads(lambda x: np.einsum("ijk->j", x), npr.randn(2, 3, 4))
+
+
+def test_einsum_three_args():
+    a, b, c = npr.randn(3, 4), npr.randn(4, 5), npr.randn(5)
+    check_grads(lambda x, y, z: np.einsum("ij,jk,k->i", x, y, z), a, b, c)
+
+
+def test_einsum_implicit_output():
+    check_grads(lambda x, y: np.einsum("ij,jk", x, y), npr.randn(2, 3), npr.randn(3, 4))
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason="einsum with '...' is not supported")
+def test_einsum_ellipsis():
+    check_grads(lambda x, y: np.einsum("...j,jk->...k", x, y), npr.randn(2, 3), npr.randn(3, 4))
+
+
+@pytest.mark.xfail(
+    strict=True, raises=ValueError, reason="einsum 'ii' (a letter twice) unsupported"
+)
+def test_einsum_repeated_letter():
+    check_grads(lambda x: np.einsum("ii->i", x), npr.randn(3, 3))
 
 
 def test_tensordot():

@@ -340,6 +340,20 @@ def test_gather_and_tensordot():
     np.testing.assert_array_equal(a.grad, np.ones((2, 4)) @ b.data.T)
 
 
+def test_einsum_gradients_are_einsums_of_g_with_the_other_operands():
+    a, b = leaf([[1.0, 2.0], [3.0, 4.0]]), leaf([5.0, 6.0])
+    out = T.einsum("ij,j->i", a, b)  # a @ b = (17, 39)
+    out.backward(np.array([1.0, 10.0]))
+    # d/da_ij = g_i b_j;  d/db_j = sum_i g_i a_ij = (1 + 30, 2 + 40)
+    assert out.data.tolist() == [17.0, 39.0]
+    assert a.grad.tolist() == [[5.0, 6.0], [50.0, 60.0]] and b.grad.tolist() == [31.0, 42.0]
+    c = leaf([[1.0, 2.0], [3.0, 4.0]])
+    T.einsum("ij->", c).backward()  # every letter summed inside c alone: g copied everywhere
+    assert c.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    with pytest.raises(ValueError, match="repeated within one operand"):
+        T.einsum("ii->i", c)
+
+
 # ============================================================================ NumPy functions
 
 
@@ -570,6 +584,9 @@ SECOND_ORDER = {
     "concatenate": lambda a: T.concatenate([a * a, a.exp()], axis=1),
     "diagonal": lambda a: (a * a).diagonal(), "maximum": lambda a: T.maximum(a * a, a[::-1]),
     "clip": lambda a: (a * a).clip(0.1, 1.0), "var": lambda a: a.var(axis=0),
+    "einsum": lambda a: T.einsum("ij,kj->ik", a, a.sin()),
+    "gather": lambda a: (a * a).gather(0, [[2, 0]]),
+    "tensordot": lambda a: a.tensordot(a.exp(), ([0], [0])),
     "np.sin": lambda a: np.sin(a),
     "pad": lambda a: (a * a).pad(1, value=2.0),
     "sort": lambda a: (a * a).sort(0),
@@ -711,6 +728,11 @@ TORCH_CASES = {
     "tensordot": (
         lambda a: a.tensordot(a.sin(), ([0], [0])),
         lambda a, tf: tf.tensordot(a, a.sin(), ([0], [0])),
+        (-2, 2),
+    ),
+    "einsum": (
+        lambda a: T.einsum("ij,kj->ik", a, a.cos()),
+        lambda a, tf: tf.einsum("ij,kj->ik", a, a.cos()),
         (-2, 2),
     ),
     "expand": (
