@@ -9,6 +9,7 @@ the smallest text once the whole drawing is scaled to fit 1920 x 1080 pixels.
 from __future__ import annotations
 
 import itertools
+import re
 import warnings
 
 import pytest
@@ -110,3 +111,22 @@ def moons_loss(samples: int):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return sum((1 - yi * model(list(xi))).relu() for xi, yi in zip(X, y, strict=True)) / samples
+
+
+def test_the_neurons_of_a_layer_stand_in_one_column_in_the_model_s_order():
+    model = nn.MLP(3, [4, 4, 1], seed=0)
+    loss = (model([2.0, 3.0, -1.0]) - 1.0) ** 2
+    loss.backward()
+    diagram = viz.draw(loss)
+    titles = dict(
+        re.findall(r"^\t(g\d+) \[label=<.*?<b>neuron (L\d\.n\d)</b>", diagram.source, re.M)
+    )
+    where = diagram.layout().nodes
+    for layer in ("L0", "L1"):
+        column = sorted((t, where[g][0], where[g][1]) for g, t in titles.items() if t[:2] == layer)
+        assert len(column) == 4
+        # One column: the same x (left to right, a layer is one rank)...
+        assert max(x for _, x, _ in column) - min(x for _, x, _ in column) < 1
+        # ...and n0 on top (Graphviz's y grows upwards), then n1, n2, n3.
+        ys = [y for _, _, y in column]
+        assert ys == sorted(ys, reverse=True)

@@ -880,6 +880,10 @@ class Builder:
                 sub.attr(rank="same")
                 for name in names:
                     sub.node(name)
+                # Invisible edges within the column keep the neurons in the model's order
+                # (n0 above n1 above n2), as a slide of the network would draw them.
+                for upper, lower in zip(names[:-1], names[1:], strict=True):
+                    sub.edge(upper, lower, style="invis")
 
     def anchors(self) -> None:
         """Two invisible points just outside the final layout's corners.
