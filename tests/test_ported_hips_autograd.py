@@ -441,9 +441,9 @@ def test_take_along_axis():
     check_grads(lambda x: np.take_along_axis(x, idx, axis=1), npr.randn(2, 3))
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="np.cumprod has no Tensor rule yet")
 def test_cumprod():
     check_grads(lambda x: np.cumprod(x), npr.randn(5))
+    check_grads(lambda x: np.cumprod(x, axis=1), npr.randn(3, 4))
 
 
 def test_pad():
