@@ -415,7 +415,8 @@ def count_boxes(nodes: list[Any], groups: Sequence[Group]) -> int:
     owner = {m: id(g) for g in groups for m in g.members}
     drawn = set(nodes)
     boxes = len(groups)
-    between: set[tuple[Any, Any]] = set()
+    into: set[tuple[Any, Any]] = set()  # into a group: labelled only while few
+    out: set[tuple[Any, Any]] = set()  # out of a group into a single op: labelled
     for node in nodes:
         head = owner.get(node)
         if head is None:
@@ -426,9 +427,12 @@ def count_boxes(nodes: list[Any], groups: Sequence[Group]) -> int:
             tail = owner.get(parent)
             if head is None and tail is None:
                 boxes += 1  # the edge's label
-            elif head is None or tail != head:
-                between.add((tail or id(parent), head or id(node)))
-    return boxes + (len(between) if len(between) <= MAX_LABELLED_BUNDLES else 0)
+            elif head is None:
+                out.add((tail, id(node)))
+            elif tail != head:
+                into.add((tail or id(parent), head))
+    few = len(into) <= MAX_LABELLED_BUNDLES
+    return boxes + len(out) + (len(into) if few else 0)
 
 
 def plan_levels(view: GraphView, nodes: list[Any], level: str, budget: int | None) -> list[Plan]:
@@ -851,12 +855,18 @@ class Builder:
                     attrs["color"] = BY_NAME["dimmed"].edge_look["color"]
                 self.edge(f"{self.name(node)}op", self.name(node), **attrs)
         # Between folded nodes, label the edges only while there are few of them.
-        labelled = len(aggregated) <= MAX_LABELLED_BUNDLES
+        # Into a group, edges carry labels only while there are few of them (the groups'
+        # boxes show the gradients); out of a group into a single op, an edge always does:
+        # there the chain rule goes on, op by op.
+        groups = set(self.group_names.values())
+        into = [pair for pair in aggregated if pair[1] in groups]
+        few = len(into) <= MAX_LABELLED_BUNDLES
         for (tail, head), edges in aggregated.items():
+            labelled = few or head not in groups
             if len(edges) == 1:
                 self.operand_edge(tail, head, edges[0][0], labelled=labelled)
             else:
-                self.bundle_edge(tail, head, [e for e, _, _ in edges])
+                self.bundle_edge(tail, head, [e for e, _, _ in edges], labelled=labelled)
         if self.notes:
             self.dot.attr(
                 label=escape("Folded: " + "; ".join(self.notes) + "."),
@@ -923,7 +933,9 @@ class Builder:
             attrs.update(BY_NAME["dimmed"].edge_look)
         self.edge(tail, head, label, **attrs)
 
-    def bundle_edge(self, tail: str, head: str, edges: list[EdgeInfo | None]) -> None:
+    def bundle_edge(
+        self, tail: str, head: str, edges: list[EdgeInfo | None], *, labelled: bool = True
+    ) -> None:
         """Several original edges between folded nodes, drawn as one."""
         label = f"{len(edges)} edges"
         known = [e for e in edges if e is not None]
@@ -935,7 +947,7 @@ class Builder:
                 total = sum(float(e.downstream) for e in known)
                 label += f"\\nsum {self.fmt(total)}"
         self.marks.update(marks)
-        self.edge(tail, head, label, penwidth="2", **edge_look(marks))
+        self.edge(tail, head, label if labelled else "", penwidth="2", **edge_look(marks))
 
     def legend(self) -> None:
         order = ["param", "input", "const", "", "group"]
