@@ -7,6 +7,7 @@ docstrings (autodoc, Google-style sections through napoleon).
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -90,14 +91,28 @@ def _plain_text_docstring(
     lines[:] = out
 
 
-# notebooks/README.md links the notebooks as files, for GitHub; here they are documents of the
-# site (docs/notebooks is a link to ../notebooks), which MyST cannot resolve through the link.
-_NOTEBOOK_LINK = re.compile(r"\[([^\]`]+)\]\(([\w-]+)\.ipynb\)")
+# The notebooks and notebooks/README.md link notebooks as files, for GitHub and Jupyter; here
+# they are documents of the site (docs/notebooks is a link to ../notebooks), which MyST cannot
+# resolve through the link: make those links document references.
+_NOTEBOOK_LINK = re.compile(r"\[([^\[\]`\n]+)\]\(([\w-]+)\.ipynb\)")
+
+
+def _doc_links(markdown: str) -> str:
+    return _NOTEBOOK_LINK.sub(r"{doc}`\1 <\2>`", markdown)
 
 
 def _notebook_links(app: Any, docname: str, source: list[str]) -> None:
-    if docname.startswith("notebooks/"):
-        source[0] = _NOTEBOOK_LINK.sub(r"{doc}`\1 <\2>`", source[0])
+    if not docname.startswith("notebooks/"):
+        return
+    if not source[0].lstrip().startswith("{"):  # notebooks/README.md
+        source[0] = _doc_links(source[0])
+        return
+    notebook = json.loads(source[0])
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            cell["source"] = _doc_links(text)
+    source[0] = json.dumps(notebook)
 
 
 def setup(app: Any) -> None:
