@@ -69,3 +69,19 @@ def test_bad_arguments_say_what_is_expected():
         viz.draw_forward(f, {x: "1"})
     with pytest.raises(TypeError, match="root must be a Value"):
         viz.draw_forward(3.0, {x: 1.0})
+
+
+def test_a_gradients_graph_is_drawn_with_its_backward_part_marked():
+    import autograd
+
+    x = Value(0.5, label="x")
+    y = (x * x).tanh()
+    y.label = "y"
+    (g,) = autograd.grad(y, x, create_graph=True)  # (1 - y**2) * x + (1 - y**2) * x
+    assert g.label == "dy/dx"
+    made = [n for n in autograd.topological_order(g) if n.role == "backward"]
+    assert {n.op for n in made} == {"*", "-", "+"}  # y * y, 1 - y*y, two products, their sum
+    assert x.role == "" and y.role == ""  # the forward part is left as it was
+    source = viz.draw(g).source
+    assert source.count("backward") >= len(made)
+    assert "computed by the backward pass" in source  # the legend row

@@ -114,6 +114,14 @@ MARKS: tuple[Mark, ...] = (
         legend="many nodes drawn as one box",
     ),
     Mark(
+        # A node of a gradient's own graph, made by a create_graph backward (autograd.grad):
+        # it tells the backward part of the picture from the forward part it was computed from.
+        "backward",
+        on_node=lambda view, node: getattr(node, "role", "") == "backward",
+        look=style.NodeStyle(fill="#E6F4EE", border=style.BLUISH_GREEN, cue="backward"),
+        legend="computed by the backward pass (create_graph)",
+    ),
+    Mark(
         # Set by the builder, not tested: off the paths of draw(highlight=...).
         "dimmed",
         look=style.NodeStyle(fill="#F7F7F7", border="#CCCCCC", cue=""),
