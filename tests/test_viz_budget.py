@@ -200,3 +200,13 @@ def test_a_network_of_thousands_of_nodes_is_drawn_by_layers_not_cut():
     assert diagram.collapsed == "layer"
     assert not any("earlier" in note for note in diagram.folded)
     assert diagram.box_count <= 150
+
+
+@pytest.mark.parametrize("max_nodes", [12, 40, 80])
+def test_a_network_at_any_level_stays_within_the_node_budget(max_nodes):
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.backward()
+    for collapse in ("auto", "neuron", "layer", "none"):
+        diagram = draw_quietly(loss, collapse=collapse, max_nodes=max_nodes)
+        assert diagram.box_count <= max_nodes, (collapse, diagram.box_count)

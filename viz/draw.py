@@ -246,7 +246,7 @@ def draw(
     marked = None if highlight is None else set(path_nodes(view, resolve_focus(view, highlight)))
     plans = plan_levels(view, nodes, level, budget)
     if not plans and focus is not None:
-        nodes, plans = _focus_nearest_root(view, nodes, _keep(level, budget))
+        nodes, plans = _focus_nearest_root(view, nodes, _keep(level, budget), budget)
     if not plans:
         # Even folded into layers the graph is over budget: keep the nodes nearest the root.
         view = _nearest_root(root, grads, saturation, wants_grads, options, level, budget)
@@ -279,8 +279,12 @@ def _keep(level: str, budget: int) -> int:
     return (min(READABLE, budget) if level == "auto" else budget) // 3
 
 
-def _focus_nearest_root(view: GraphView, nodes: list[Any], keep: int) -> tuple[list, list]:
-    """The focused paths over budget: their ``keep`` nodes nearest the root."""
+def _focus_nearest_root(
+    view: GraphView, nodes: list[Any], keep: int, budget: int
+) -> tuple[list, list]:
+    """The focused paths over budget: their nodes nearest the root, ``keep`` or fewer."""
+    while keep > 1 and count_boxes(nodes[-keep:], []) > budget:
+        keep = keep * 2 // 3
     view.folded.append(
         f"{len(nodes) - keep:,} nodes of the focused paths, computed earlier, are not drawn"
     )
@@ -303,11 +307,15 @@ def _nearest_root(
     keep = _keep(level, budget)
     while True:
         view = _view(root, grads, saturation, select(root, keep, wants_grads, force=True))
-        if level != "auto" or keep <= 4 or not can_render():
+        boxes = count_boxes(view.nodes, [])
+        if keep <= 2:
             return view
-        plan = ([], "", count_boxes(view.nodes, []))
-        if _build(view, view.nodes, plan, options, None).slide_text_px() >= SLIDE_TEXT_PX:
-            return view
+        if boxes <= budget:
+            if level != "auto" or not can_render():
+                return view
+            plan = ([], "", boxes)
+            if _build(view, view.nodes, plan, options, None).slide_text_px() >= SLIDE_TEXT_PX:
+                return view
         keep = keep * 2 // 3
 
 
@@ -409,6 +417,11 @@ def _warn_folded(view: GraphView, level: str, boxes: int, budget: int | None) ->
     )
 
 
+def _is_folded(node: Any) -> bool:
+    """A box standing for many nodes (viz.select): samples 2 to N, the earlier nodes."""
+    return getattr(node, "role", "") == "folded"
+
+
 def count_boxes(nodes: list[Any], groups: Sequence[Group]) -> int:
     """How many nodes Graphviz gets: a value box per node outside groups, an op circle per
     computed one, a box per group, and a label node per labelled edge between them."""
@@ -425,7 +438,9 @@ def count_boxes(nodes: list[Any], groups: Sequence[Group]) -> int:
             if parent not in drawn:
                 continue
             tail = owner.get(parent)
-            if head is None and tail is None:
+            if head is None and tail is None and _is_folded(parent):
+                out.add((id(parent), id(node)))  # edges from a folded box: one per pair
+            elif head is None and tail is None:
                 boxes += 1  # the edge's label
             elif head is None:
                 out.add((tail, id(node)))
@@ -452,11 +467,11 @@ def plan_levels(view: GraphView, nodes: list[Any], level: str, budget: int | Non
     if layered:
         layers = fold_layers(view, nodes, neurons)
         candidates.append((layers, "layer", count_boxes(nodes, layers)))
-    if level == "neuron":
-        return [candidates[1]]
-    if level == "layer":
-        return [candidates[-1]]
     fitting = [c for c in candidates if budget is None or c[2] <= budget]
+    if level in ("neuron", "layer"):
+        # The level asked for, or past the budget a coarser one (layers), or nothing.
+        asked = candidates[1:] if level == "neuron" else candidates[-1:]
+        return [c for c in asked if c in fitting][:1]
     readable = [c for c in fitting if c[2] <= READABLE and _column(c[0]) <= TALLEST_COLUMN]
     return readable + [c for c in fitting if c not in readable]
 
@@ -843,7 +858,8 @@ class Builder:
                     continue  # inside one folded neuron
                 tail = self.group_names[id(tail_group)] if tail_group else self.name(parent)
                 edge = view.edge_info(node, slot)
-                if head_group is not None or tail_group is not None:
+                # Edges from a group, into one, or from a box of folded nodes: one per pair.
+                if head_group is not None or tail_group is not None or _is_folded(parent):
                     aggregated.setdefault((tail, head), []).append((edge, node, slot))
                     continue
                 dim = self.dimmed(node) or self.dimmed(parent)
