@@ -1521,6 +1521,19 @@ class Tensor:
 
     permute = transpose  # PyTorch's name for a permutation of all the axes
 
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        """Two axes exchanged (``np.swapaxes``, ``torch.transpose(x, a, b)``)."""
+        perm = list(range(self.ndim))
+        a, b = axis1 % self.ndim, axis2 % self.ndim
+        perm[a], perm[b] = perm[b], perm[a]
+        return self.transpose(tuple(perm))
+
+    def moveaxis(self, source: int, destination: int) -> Tensor:
+        """One axis moved to a new place, the others in order (``np.moveaxis``)."""
+        perm = [i for i in range(self.ndim) if i != source % self.ndim]
+        perm.insert(destination % self.ndim, source % self.ndim)
+        return self.transpose(tuple(perm))
+
     def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
         """``np.pad(x, pad_width, constant_values=value)``: x inside a border of ``value``
         (pad_width as NumPy's: n, (before, after), or one pair per axis). x is scattered
@@ -1921,6 +1934,8 @@ def _np_round(a: Any, decimals: int, kw: dict) -> Tensor:
 
 def _np_norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:
     (t,) = _operands((x,), "norm")
+    if ord == "fro" and (axis is None or np.ndim(axis) == 1):  # Frobenius: the 2-norm of all
+        ord = None
     return t.norm(2 if ord is None else ord, axis=axis, keepdims=keepdims)
 
 
@@ -1944,6 +1959,7 @@ _FUNCTIONS: dict[Any, Any] = {
         a, pad_width, mode, constant_values, kw),
     np.sort: lambda a, axis=-1, **kw: _method("sort")(a, axis),
     np.einsum: lambda subscripts, *operands, **kw: einsum(subscripts, *operands),
+    np.swapaxes: _method("swapaxes"), np.moveaxis: _method("moveaxis"),
     np.take_along_axis: lambda a, indices, axis, **kw: _method("gather")(a, axis, indices),
     np.tensordot: lambda a, b, axes=2, **kw: _method("tensordot")(a, b, axes),
     np.round: lambda a, decimals=0, **kw: _np_round(a, decimals, kw),

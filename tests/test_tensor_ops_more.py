@@ -303,6 +303,11 @@ def test_comparisons_and_argmax_give_plain_arrays():
 
 
 def test_shape_helpers():
+    y = leaf(np.arange(24.0).reshape(2, 3, 4))
+    for ours, theirs in ((y.swapaxes(0, -1), np.swapaxes(y.data, 0, -1)),
+                         (y.moveaxis(0, -1), np.moveaxis(y.data, 0, -1)),
+                         (np.moveaxis(y, -1, 0), np.moveaxis(y.data, -1, 0))):  # fmt: skip
+        np.testing.assert_array_equal(ours.data, theirs)
     x = leaf(np.arange(6.0).reshape(2, 1, 3))
     assert x.squeeze().shape == (2, 3) and x.squeeze(1).shape == (2, 3)
     assert x.unsqueeze(-1).shape == (2, 1, 3, 1) and x.unsqueeze(0).shape == (1, 2, 1, 3)
