@@ -31,6 +31,14 @@ only when that operand needs one.
 Floating-point edge cases follow IEEE 754 as in the scalar engine (log(0) = -inf, 1/0 = inf,
 (-8) ** 0.5 = nan), without NumPy's RuntimeWarnings; a zero local derivative passes 0 even
 under an inf upstream (``np.where``, PyTorch's select semantics).
+
+The elementary functions (sin, arctanh, log1p, ...) are the rows of ``value.ELEMENTARY``, one
+forward and one derivative each, shared with ``Value``. Many ops are compositions of others
+(``var`` of mean, minus, times and sum; ``diagonal`` and ``sort`` of indexing; ``tensordot`` of
+transpose, reshape and ``@``) and get their gradients, and higher orders, from those. NumPy's
+own functions on a Tensor (``np.exp(t)``, ``np.sum(t, axis=0)``, ``np.concatenate([a, b])``)
+call these ops through ``__array_ufunc__`` and ``__array_function__``; a NumPy function
+without a rule raises a TypeError naming the method to use, never returning a detached array.
 """
 
 from __future__ import annotations
