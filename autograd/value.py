@@ -471,6 +471,13 @@ class Value:
         return (self._a, b)
 
     @property
+    def _prev(self) -> Any:
+        raise AttributeError(
+            "Value has no _prev: micrograd's _prev (a set of operands) is gradflow's .parents, "
+            "a tuple in call order (a + a has two); the op's name is .op"
+        )
+
+    @property
     def _version(self) -> int:
         return self._time
 

@@ -435,3 +435,8 @@ def test_nodes_share_their_ops_rule_and_hold_only_their_operands():
     # what a node holds: numbers, its label and role, its operands, its op, its class
     held = {type(r) for r in gc.get_referents(root)}
     assert held <= {Value, autograd.Op, float, int, str, type}, held
+
+
+def test_micrograds_prev_points_to_parents():
+    with pytest.raises(AttributeError, match=r"micrograd's _prev .* is gradflow's .parents"):
+        Value(1.0)._prev  # noqa: B018
