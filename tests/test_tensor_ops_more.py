@@ -160,6 +160,26 @@ def test_extra_minus_inf_to_the_power_1_5():
     assert v.grad == INF
 
 
+# ============================================================================ the issue's list
+
+ISSUE_TENSOR_METHODS = (
+    "sin cos tan arcsin arccos arctan asin acos atan sinh cosh arcsinh arccosh arctanh asinh "
+    "acosh atanh log2 log10 log1p expm1 exp2 sign hypot arctan2 atan2 logsigmoid "
+    "squeeze unsqueeze flatten expand broadcast_to repeat tile roll flip triu tril diag "
+    "diagonal trace prod cumsum var std logsumexp argmax argmin norm maximum minimum clip "
+    "clamp elu selu gelu eq ne __lt__ __le__ __gt__ __ge__ __mod__ split"
+).split()
+ISSUE_FUNCTIONS = "stack concatenate split maximum minimum clip where einsum".split()
+
+
+def test_every_op_the_issue_lists_exists():
+    missing = [m for m in ISSUE_TENSOR_METHODS if not hasattr(Tensor, m)]
+    missing += [f"tensor.{f}" for f in ISSUE_FUNCTIONS if not hasattr(T, f)]
+    missing += [f"Value.{m}" for m in list(ELEMENTARY) + ["sign", "hypot", "arctan2", "__mod__"]
+                if not hasattr(Value, m)]  # fmt: skip
+    assert not missing, missing
+
+
 # ============================================================================ by hand
 
 
