@@ -10,6 +10,8 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 import viz
@@ -210,3 +212,29 @@ def test_a_network_at_any_level_stays_within_the_node_budget(max_nodes):
     for collapse in ("auto", "neuron", "layer", "none"):
         diagram = draw_quietly(loss, collapse=collapse, max_nodes=max_nodes)
         assert diagram.box_count <= max_nodes, (collapse, diagram.box_count)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["+", "*", "tanh", "relu"]),
+            st.integers(0, 10**6),
+            st.integers(0, 10**6),
+        ),  # fmt: skip
+        min_size=1,
+        max_size=120,
+    ),
+    max_nodes=st.integers(4, 60),
+    collapse=st.sampled_from(["none", "neuron", "layer", "auto"]),
+)
+def test_any_graph_stays_within_any_budget(steps, max_nodes, collapse):
+    # A random graph: each step applies an op to earlier values (chosen by the integers).
+    values = [Value(0.5, label="a", role="param"), Value(-1.5, label="b", role="input")]
+    for op, i, j in steps:
+        x, y = values[i % len(values)], values[j % len(values)]
+        values.append({"+": x + y, "*": x * y, "tanh": x.tanh(), "relu": x.relu()}[op])
+    root = values[-1]
+    root.backward()
+    diagram = draw_quietly(root, collapse=collapse, max_nodes=max_nodes)
+    assert diagram.box_count <= max_nodes

@@ -308,7 +308,7 @@ def _nearest_root(
     while True:
         view = _view(root, grads, saturation, select(root, keep, wants_grads, force=True))
         boxes = count_boxes(view.nodes, [])
-        if keep <= 2:
+        if keep <= 1:
             return view
         if boxes <= budget:
             if level != "auto" or not can_render():

@@ -255,18 +255,20 @@ def select(root: Any, keep: int, grads: bool, *, force: bool = False) -> Selecti
     reached, cut = _nearest(root, VISIT_CAP, parents_of)
     if not folds and not cut and len(reached) <= SMALL_GRAPH and not force:
         return None
-    keep = max(keep, 2)
+    # ``keep`` counts the box of earlier nodes too; the root is always drawn (keep=1: the
+    # root and one box for everything else).
+    keep = max(keep, 1)
     folded: list[str] = []
-    if len(reached) > keep:
-        kept_nodes = reached[: keep - 1]
-        missing = f"{len(reached) - keep + 1:,}"
+    if len(reached) > keep or (keep == 1 and len(reached) > 1):
+        kept_nodes = reached[: max(keep - 1, 1)]
+        missing = f"{len(reached) - len(kept_nodes):,}"
         if cut:
             missing = f"more than {missing}"
         earlier: Mirror | None = Mirror(None, None, label=f"{missing} earlier nodes", role="folded")
         earlier.note = "computed before the nodes drawn here"
         folded.append(
             f"{missing} nodes computed earlier are drawn as one box "
-            f"(the diagram keeps the {keep - 1} nodes nearest the root)"
+            f"(the diagram keeps the {len(kept_nodes)} nodes nearest the root)"
         )
     else:
         kept_nodes = reached
