@@ -50,7 +50,7 @@ def exp(x: Any) -> Any:
     """e ** x (exp(1000) = inf for a float)."""
     if type(x) is float:
         return ieee.exp(x)
-    if type(x) is np.ndarray:
+    if type(x) is np.ndarray or isinstance(x, (int, np.generic)):
         with np.errstate(all="ignore"):
             return np.exp(x)
     return x.exp()
@@ -60,7 +60,7 @@ def log(x: Any) -> Any:
     """Natural log (log(0) = -inf, log(-1) = nan for a float)."""
     if type(x) is float:
         return ieee.log(x)
-    if type(x) is np.ndarray:
+    if type(x) is np.ndarray or isinstance(x, (int, np.generic)):
         with np.errstate(all="ignore"):
             return np.log(x)
     return x.log()
@@ -70,7 +70,8 @@ def sigmoid(x: Any) -> Any:
     """1 / (1 + e ** -x), stable for any float or array."""
     if type(x) is float:
         return ieee.sigmoid(x)
-    if type(x) is np.ndarray:  # e**min(x, 0) / (1 + e**-|x|): no exponent is positive
+    if type(x) is np.ndarray or isinstance(x, (int, np.generic)):
+        # e**min(x, 0) / (1 + e**-|x|): no exponent is positive, so nothing overflows
         return np.exp(np.minimum(x, 0.0)) / (1.0 + np.exp(-np.abs(x)))
     return x.sigmoid()
 
@@ -112,7 +113,12 @@ def normal_cdf(x: Any) -> Any:
     needs Phi, is differentiable again."""
     if type(x) is float:
         return 0.5 * (1.0 + math.erf(x / _SQRT_2))
+    if type(x) is np.ndarray or isinstance(x, (int, np.generic)):
+        return 0.5 * (1.0 + _erf(np.asarray(x, dtype=float) / _SQRT_2))
     return x.normal_cdf()
+
+
+_erf = np.vectorize(math.erf, otypes=[float])  # NumPy has no erf of its own
 
 
 def normal_pdf(x: Any) -> Any:

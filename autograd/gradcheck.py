@@ -311,6 +311,11 @@ def gradgradcheck(
     inputs = list(inputs)
     for i, x in enumerate(inputs):
         _check_input(x, i)
+        if any(x is y for y in inputs[:i]):
+            raise ValueError(
+                f"gradgradcheck: {_name(x, i)} is passed twice; pass each input once (f may "
+                "use it as often as it likes)"
+            )
     sizes = [1 if isinstance(x, Value) else x.data.size for x in inputs]
     total = sum(sizes)
     rng = np.random.default_rng(seed)
