@@ -61,7 +61,7 @@ test-matrix:
 	    env=$(VENV)/matrix/py$$v-numpy$$numpy; pin=numpy; [ $$numpy = newest ] || pin="numpy==$$numpy.*"; \
 	    echo "== python $$v, numpy $$numpy ($$env)"; \
 	    if ! { [ -x $$env/bin/python ] || $$py -m venv $$env; } \
-	       || ! $$env/bin/python -m pip --disable-pip-version-check -q install -e . "$$pin" pytest hypothesis; then \
+	       || ! $$env/bin/python -m pip --disable-pip-version-check -q install -e '.[test]' "$$pin"; then \
 	      report="$$report\n  python $$v, numpy $$numpy  skipped: could not install (no wheel?)"; continue; fi; \
 	    [ $$numpy = newest ] || oldest_done=1; \
 	    got=$$($$env/bin/python -c "import numpy; print(numpy.__version__)"); \
