@@ -6,7 +6,8 @@ display in Jupyter is the same SVG). The graphs:
 
 - the seed example (13 nodes), one sample through ``nn.MLP(3, [4, 4, 1])`` and through
   ``nn.MLP(8, [32, 32, 32, 1])`` (about 5,000 nodes);
-- a chain of tanh, 10^3 to 10^6 nodes (nothing to fold but "earlier nodes");
+- a chain of tanh, 10^3 to 10^6 nodes (nothing to fold but "earlier nodes"), and a chain of
+  ``y = y + 1e-6`` of 10^6 nodes (a sum of constants: walked once, not folded);
 - micrograd's moons loss as users write it, ``sum(relu(1 - y_i * model(x_i))) / N`` over
   MLP(2, [16, 16, 1]), for N = 100 (about 38k nodes) and N = 2500 (about 10^6 nodes), and
   with micrograd's L2 penalty added (1e-4 * sum(p * p) over the 337 parameters).
@@ -41,6 +42,16 @@ def tanh_chain(n: int) -> Callable[[], Any]:
         y = Value(0.1, label="x", role="input")
         for _ in range(n - 1):
             y = y.tanh()
+        return y
+
+    return build
+
+
+def add_chain(n: int) -> Callable[[], Any]:
+    def build() -> Any:
+        y = Value(0.5, label="x", role="input")
+        for _ in range(n // 2):  # y + 1e-6: a "+" and a constant per step
+            y = y + 1e-6
         return y
 
     return build
@@ -82,6 +93,7 @@ GRAPHS: list[tuple[str, Callable[[], Any]]] = [
     ("tanh chain 10^4", tanh_chain(10_000)),
     ("tanh chain 10^5", tanh_chain(100_000)),
     ("tanh chain 10^6", tanh_chain(1_000_000)),
+    ("y + 1e-6 chain 10^6", add_chain(1_000_000)),
     ("moons loss, 100 samples", moons_loss(100)),
     ("moons loss + L2 penalty", moons_loss(100, penalty=True)),
     ("moons loss, 2500 samples", moons_loss(2_500)),

@@ -238,3 +238,21 @@ def test_any_graph_stays_within_any_budget(steps, max_nodes, collapse):
     root.backward()
     diagram = draw_quietly(root, collapse=collapse, max_nodes=max_nodes)
     assert diagram.box_count <= max_nodes
+
+
+def test_a_long_chain_of_additions_is_walked_once(monkeypatch):
+    y = Value(0.5, label="x", role="input")
+    for _ in range(30_000):  # y + 1e-6, as users write it: 60,001 nodes
+        y = y + 1e-6
+    walked = []
+    real = viz.select._sum_operands
+
+    def counting(node):
+        chain, operands = real(node)
+        walked.append(len(chain))
+        return chain, operands
+
+    monkeypatch.setattr(viz.select, "_sum_operands", counting)
+    assert viz.select.find_folds(y) == []  # a sum of constants: nothing to fold
+    # The 30,000 links are followed once from the root, never again from inside the chain.
+    assert sum(walked) == 30_000

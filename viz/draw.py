@@ -41,7 +41,7 @@ from viz.format import NodeNames, all_finite, all_zero, fmt_sum, fmt_value, shap
 from viz.frames import Done
 from viz.graph_view import SATURATION, EdgeInfo, GraphView, has_backward
 from viz.marks import BY_NAME, edge_cues, edge_look, node_border, node_cues, node_look
-from viz.select import Mirror, select
+from viz.select import Mirror, find_folds, select
 
 # The node budget: draw() never hands Graphviz more value and op boxes than this. Past it,
 # the graph is folded further (samples, neurons, layers, earlier nodes) and the diagram
@@ -241,7 +241,8 @@ def draw(
     level = _check_collapse(collapse)
     budget = max_nodes
     wants_grads = has_backward(root) if grads is None else bool(grads)
-    view = _view(root, grads, saturation, select(root, DETAIL_KEEP, wants_grads))
+    folds = find_folds(root)
+    view = _view(root, grads, saturation, select(root, DETAIL_KEEP, wants_grads, folds=folds))
     nodes = view.nodes if focus is None else path_nodes(view, resolve_focus(view, focus))
     marked = None if highlight is None else set(path_nodes(view, resolve_focus(view, highlight)))
     plans = plan_levels(view, nodes, level, budget)
@@ -249,7 +250,7 @@ def draw(
         nodes, plans = _focus_nearest_root(view, nodes, _keep(level, budget), budget)
     if not plans:
         # Even folded into layers the graph is over budget: keep the nodes nearest the root.
-        view = _nearest_root(root, grads, saturation, wants_grads, options, level, budget)
+        view = _nearest_root(root, grads, saturation, wants_grads, options, level, budget, folds)
         nodes, plans = view.nodes, [([], "", count_boxes(view.nodes, []))]
         marked = None if marked is None else {n for n in nodes if _source(n) in marked}
     choices = []
@@ -301,12 +302,14 @@ def _nearest_root(
     options: Options,
     level: str,
     budget: int,
+    folds: list[Any],
 ) -> GraphView:
     """The view of the nodes nearest the root, the rest one box; for "auto", fewer nodes
     until the diagram fits a slide (a long chain cannot be drawn readably in one row)."""
     keep = _keep(level, budget)
     while True:
-        view = _view(root, grads, saturation, select(root, keep, wants_grads, force=True))
+        chosen = select(root, keep, wants_grads, force=True, folds=folds)
+        view = _view(root, grads, saturation, chosen)
         boxes = count_boxes(view.nodes, [])
         if keep <= 1:
             return view

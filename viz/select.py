@@ -119,6 +119,9 @@ def find_folds(root: Any, max_visits: int = 40) -> list[Samples]:
     their parameters: a loss over a batch) or small expressions of parameters and constants
     alone (a penalty such as ``sum(p * p for p in params)``). The terms of a neuron's
     weighted sum do neither: each has its own weight and reads an input or a neuron.
+
+    A chain of "+" is walked once: if it is no fold, the walk goes on from its terms, never
+    down the chain again (a chain of a million additions costs one pass, not forty).
     """
     found: list[Samples] = []
     seen = {id(root)}
@@ -127,11 +130,13 @@ def find_folds(root: Any, max_visits: int = 40) -> list[Samples]:
     while queue and visits < max_visits:
         node = queue.popleft()
         visits += 1
-        fold = _sum_at(node)
+        chain, operands = _sum_operands(node)
+        fold = _fold_of(node, chain, operands) if chain else None
         if fold is not None:
             found.append(fold)
             continue
-        for p in node.parents:
+        seen.update(id(link) for link in chain)
+        for p in operands if chain else node.parents:
             if id(p) not in seen and p.parents:
                 seen.add(id(p))
                 queue.append(p)
@@ -143,27 +148,44 @@ def find_samples(root: Any) -> Samples | None:
     return next((f for f in find_folds(root) if f.kind == "samples"), None)
 
 
-def _sum_at(node: Any) -> Samples | None:
+def _sum_operands(node: Any) -> tuple[list[Any], list[Any]]:
+    """A sum's links (the ``sum`` node, or the "+" nodes of a chain, head first) and its
+    operands in call order; ([], []) for any other node."""
     if node.op == "sum":
-        chain = [node]
-        operands = list(node.parents)
-    elif node.op == "+":
-        chain, operands = [], []
-        link = node
-        while link.op == "+" and len(link.parents) == 2:
-            chain.append(link)
-            operands.append(link.parents[1])
-            link = link.parents[0]
-        operands.append(link)
-        operands.reverse()
-    else:
+        return [node], list(node.parents)
+    if node.op != "+":
+        return [], []
+    chain, operands = [], []
+    link = node
+    while link.op == "+" and len(link.parents) == 2 and len(chain) < MAX_CHAIN:
+        left, right = link.parents
+        chain.append(link)
+        operands.append(right)
+        link = left
+    operands.append(link)
+    operands.reverse()
+    return chain, operands
+
+
+# A chain of "+" is followed this many links at most (a sum of 100,000 samples).
+MAX_CHAIN = 100_000
+# Terms compared for one expression shape: at most this many, spread over the sum.
+_SHAPE_CHECKS = 64
+
+
+def _fold_of(node: Any, chain: list[Any], operands: list[Any]) -> Samples | None:
+    # A quick look at operands spread over the sum first: a long sum of constants (x + c,
+    # a million times) is no fold, and is seen not to be without sorting all its operands.
+    spread = operands[:: max(1, len(operands) // _SHAPE_CHECKS)]
+    if sum(1 for p in spread if not _is_number_leaf(p)) < min(2, len(spread)):
         return None
     terms = [p for p in operands if not _is_number_leaf(p)]
     extras = [p for p in operands if _is_number_leaf(p)]
-    if len(terms) < MIN_SAMPLES or any(not t.parents for t in terms):
+    if len(terms) < MIN_SAMPLES or not terms[0].parents or not terms[1].parents:
         return None
+    step = max(1, len(terms) // _SHAPE_CHECKS)
     shape = _signature(terms[0])
-    if any(_signature(t) != shape for t in terms[1:]):
+    if any(not t.parents or _signature(t) != shape for t in terms[1::step]):
         return None
     params = _params_near(terms[0])
     if params and params == _params_near(terms[1]):
@@ -236,14 +258,17 @@ def topological(nodes: list[Any], parents_of: Any) -> list[Any]:
 # ---------------------------------------------------------------------------- selection
 
 
-def select(root: Any, keep: int, grads: bool, *, force: bool = False) -> Selection | None:
+def select(
+    root: Any, keep: int, grads: bool, *, force: bool = False, folds: list[Samples] | None = None
+) -> Selection | None:
     """The drawn graph of ``root``: at most ``keep`` of its nodes, nearest the root first.
 
     Returns None when the graph is small (at most ``SMALL_GRAPH`` nodes, no samples to fold)
     and ``force`` is False: it is then drawn as it is, from the engine's own backward steps.
-    ``grads``: show the numbers of the user's backward (read from ``.grad``).
+    ``grads``: show the numbers of the user's backward (read from ``.grad``); ``folds``:
+    those of ``find_folds(root)``, when already found.
     """
-    folds = find_folds(root)
+    folds = find_folds(root) if folds is None else folds
     if folds and not force and not _nearest(root, TINY_BATCH, _parents)[1]:
         folds = []  # a graph this small is readable in full: nothing to fold
     heads = {id(f.head): f for f in folds}
