@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import autograd
 import nn
 import viz
 from autograd import Value
@@ -256,3 +257,13 @@ def test_a_long_chain_of_additions_is_walked_once(monkeypatch):
     assert viz.select.find_folds(y) == []  # a sum of constants: nothing to fold
     # The 30,000 links are followed once from the root, never again from inside the chain.
     assert sum(walked) == 30_000
+
+
+def test_a_wide_sum_draws_one_edge_from_its_folded_operands():
+    xs = [Value(0.01 * (i % 10)) for i in range(30_000)]
+    y = autograd.sum_of(x * x for x in xs)  # one node with 30,000 operands
+    y.backward()
+    chosen = select(y, keep=5, grads=True, force=True)
+    # The root, 3 squares nearest it, and one box: the other operands are one edge from it.
+    assert chosen.nodes[-1] is chosen.root and len(chosen.root.parents) == 3 + 1
+    assert draw_quietly(y).box_count <= 150

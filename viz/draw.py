@@ -966,7 +966,8 @@ class Builder:
                 total = sum(float(e.downstream) for e in known)
                 label += f"\\nsum {self.fmt(total)}"
         self.marks.update(marks)
-        self.edge(tail, head, label if labelled else "", penwidth="2", **edge_look(marks))
+        attrs = {"penwidth": "2", **edge_look(marks)}  # a mark's own width wins
+        self.edge(tail, head, label if labelled else "", **attrs)
 
     def legend(self) -> None:
         order = ["param", "input", "const", "", "group"]

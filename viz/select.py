@@ -318,14 +318,22 @@ def select(
         local_grads = getattr(node, "local_grads", None)
         scalar = not hasattr(node.data, "shape")
         grads_of = local_grads() if grads and node.parents and scalar and local_grads else ()
+        from_earlier = 0
         for slot, p in enumerate(node.parents):
             if id(p) in mirror:
                 parents.append(mirror[id(p)])
             elif earlier is not None and id(p) not in kept:
+                # All the operands folded into the earlier box are one edge from it (a sum
+                # of 100,000 operands draws one edge, not 100,000).
+                from_earlier += 1
+                if from_earlier > 1:
+                    continue
                 parents.append(earlier)
             else:
                 continue
             local.append(grads_of[slot] if grads_of else None)
+        if from_earlier > 1:  # one edge for many: no single local gradient to write
+            local[parents.index(earlier)] = None
         mirror[id(node)] = Mirror(
             node.data,
             node.grad if grads else None,
