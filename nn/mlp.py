@@ -72,7 +72,7 @@ def _as_inputs(x: Any, nin: int, who: str) -> list[Input]:
     # Each number is lifted to a Value once per call, with role "input": lifted anew at every
     # use, one input would be a separate constant in the graph per weight that reads it.
     return [
-        Value(float(v), label=f"x{i}", role="input")
+        Value(v, label=f"x{i}", role="input")  # as Value does: 10**400 is inf, never a crash
         if isinstance(v, numbers.Real) and not isinstance(v, Value)
         else v
         for i, v in enumerate(xs)

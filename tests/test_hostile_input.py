@@ -518,11 +518,7 @@ def same_state(a: nn.Module, b: nn.Module) -> bool:
 
 
 #: Rows that fail because of code outside nn/: (site, value) -> the change they need.
-PENDING: dict[tuple[str, str], str] = {
-    ("MLP(...)(x)", "10**400"): "nn.mlp._as_inputs (the viz developer's lifting of number "
-    "inputs): float(10**400) raises a bare OverflowError; lift it as Value(10**400) does (inf) "
-    "or name the input",
-}
+PENDING: dict[tuple[str, str], str] = {}
 
 
 def rows() -> list[Any]:
@@ -630,18 +626,8 @@ VIZ_JSON += "and DOT-escape NUL (DotError)"
 
 
 def pending_viz(labels: list[str], reason: str) -> list[Any]:
-    """The labels as parameters; those with a control character other than newline are
-    strict xfails until viz escapes them."""
-    return [
-        pytest.param(
-            label,
-            id=repr(label),
-            marks=[pytest.mark.xfail(strict=True, reason=reason)]
-            if RAW_CONTROL.search(label)
-            else [],
-        )
-        for label in labels
-    ]
+    """The labels as parameters (viz now writes control characters out, as ``\\x1b``)."""
+    return [pytest.param(label, id=repr(label)) for label in labels]
 
 
 def labelled_graph(label: str) -> Value:

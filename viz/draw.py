@@ -27,7 +27,6 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from html import escape
 from typing import Any
 
 import graphviz
@@ -37,7 +36,7 @@ from autograd.activations import activation_ops
 from viz import style
 from viz.collapse import Group, assign_layers, find_neurons, fold_layers, path_nodes, resolve_focus
 from viz.diagram import Diagram, Layout, can_render
-from viz.format import NodeNames, all_finite, all_zero, fmt_sum, fmt_value, shape_of
+from viz.format import NodeNames, all_finite, all_zero, escape, fmt_sum, fmt_value, shape_of
 from viz.frames import Done
 from viz.graph_view import SATURATION, EdgeInfo, GraphView, has_backward
 from viz.marks import BY_NAME, edge_cues, edge_look, node_border, node_cues, node_look

@@ -6,10 +6,27 @@ One rule everywhere: ``digits`` significant digits (4 by default), no trailing z
 
 from __future__ import annotations
 
+import html
 import math
+import re
 from typing import Any
 
 import numpy as np
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def visible(text: object) -> str:
+    """``text`` with each control character written out (ESC as ``\\x1b``): Graphviz refuses
+    NUL, and neither SVG (XML) nor a page can hold the others. Tab and newline stay."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
+def escape(text: object) -> str:
+    """Text for an HTML-like Graphviz label or a page: control characters written out,
+    then ``& < > "`` escaped."""
+    return html.escape(visible(text))
+
 
 # Arrays with at most this many elements are written out in full; larger ones as a summary.
 SMALL_ARRAY = 6

@@ -16,13 +16,12 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 from typing import Any
 
 from viz.diagram import Diagram, parse_layout, render_bytes
 from viz.draw import MAX_NODES, Builder, Options, check_options
-from viz.format import NodeNames, fmt_value
+from viz.format import NodeNames, escape, fmt_value
 from viz.frames import Backward, Done, Forward
 from viz.graph_view import SATURATION, GraphView, StepInfo
 

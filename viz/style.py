@@ -8,7 +8,8 @@ so that a diagram printed in grey still says everything.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
+
+from viz.format import escape
 
 # Okabe & Ito (2008), "Color Universal Design".
 ORANGE = "#E69F00"
