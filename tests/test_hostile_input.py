@@ -619,15 +619,6 @@ def test_the_memory_estimate_is_against_the_memory_available(monkeypatch):
 
 RAW_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CONTROL_LABELS = ["nul\x00x", "esc\x1bx", "bell\x07x", "del\x7fx", "line\nbreak", 'quote"x\\']
-VIZ_DOT = "viz: escape control characters in DOT labels (e.g. as \\x1b); Graphviz refuses NUL and "
-VIZ_DOT += "writes ill-formed SVG for the others"
-VIZ_JSON = "viz: save_steps must JSON-escape control characters in labels (JSONDecodeError today), "
-VIZ_JSON += "and DOT-escape NUL (DotError)"
-
-
-def pending_viz(labels: list[str], reason: str) -> list[Any]:
-    """The labels as parameters (viz now writes control characters out, as ``\\x1b``)."""
-    return [pytest.param(label, id=repr(label)) for label in labels]
 
 
 def labelled_graph(label: str) -> Value:
@@ -638,7 +629,7 @@ def labelled_graph(label: str) -> Value:
     return c
 
 
-@pytest.mark.parametrize("label", pending_viz(CONTROL_LABELS, VIZ_DOT))
+@pytest.mark.parametrize("label", CONTROL_LABELS, ids=repr)
 def test_a_label_with_control_characters_is_escaped_in_the_diagram(label):
     import xml.etree.ElementTree as ET
 
@@ -652,7 +643,7 @@ def test_a_label_with_control_characters_is_escaped_in_the_diagram(label):
     assert visible.split("\n")[0].split('"')[0] in svg
 
 
-@pytest.mark.parametrize("label", pending_viz(CONTROL_LABELS, VIZ_JSON))
+@pytest.mark.parametrize("label", CONTROL_LABELS, ids=repr)
 def test_a_label_with_control_characters_is_escaped_in_the_flip_book(label, tmp_path):
     import viz
 
