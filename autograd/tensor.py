@@ -1018,6 +1018,8 @@ class Tensor:
                 "is called with Tensors so that the derivative can be differentiated again. "
                 "Write it with Tensor operations and autograd.dmath"
             )
+        if copy is None:  # NumPy 1.x's np.array refuses copy=None: "copy if needed" is asarray
+            return np.asarray(self._data, dtype=dtype)
         return np.array(self._data, dtype=dtype, copy=copy)
 
     def numpy(self) -> np.ndarray:

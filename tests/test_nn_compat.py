@@ -102,12 +102,6 @@ def test_the_running_numpy_is_one_we_accept():
 NUMPY_1 = np.lib.NumpyVersion(np.__version__) < "2.0.0"
 
 
-@pytest.mark.xfail(
-    NUMPY_1,
-    strict=True,
-    reason="autograd: Tensor.__array__ passes copy=None on to np.array, which NumPy 1.x refuses "
-    "('NoneType copy mode not allowed'); use np.asarray(data, dtype) when copy is None",
-)
 def test_a_tensor_converts_to_an_array_on_every_numpy():
     # np.asarray(t) is how plots, np.where and printing read a Tensor.
     t = Tensor(np.array([1.0, -2.0]))
