@@ -180,7 +180,10 @@ def _tensor_pass(order: list[Any], seed: np.ndarray, accumulate: bool, wanted: A
             if g is None:
                 continue
             if accumulate:
-                _add_to_grad(node, g, copy=node in borrowed)
+                if node.grad is None:
+                    node.grad = g.copy() if node in borrowed else g
+                else:
+                    node.grad = node.grad + g
             elif node in wanted:
                 found[node] = g
             op = node._op
@@ -197,7 +200,7 @@ def _tensor_pass(order: list[Any], seed: np.ndarray, accumulate: bool, wanted: A
                     continue
                 if type(d) is not np.ndarray or d.shape != p._data.shape:
                     d = _fit(d() if callable(d) else d, p)
-                elif d.dtype != p._data.dtype:
+                elif d.dtype is not p._data.dtype:  # dtypes are singletons: identity is enough
                     d = d.astype(p._data.dtype)
                 prev = get(p)
                 if prev is None:

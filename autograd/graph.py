@@ -62,8 +62,7 @@ _gc_pausing_threads = 0  # threads inside a gc_paused() block; the collector run
 _gc_was_enabled = True  # the collector's state when the first of them entered
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
+class gc_paused:  # noqa: N801 (used as a function: ``with gc_paused():``)
     """Pause Python's cyclic garbage collector while this thread is inside the block.
 
     Graphs built by gradflow have no reference cycles (a node holds its operands and its op,
@@ -73,19 +72,22 @@ def gc_paused() -> Iterator[None]:
     training step. ``nn.fit`` pauses it for each batch; wrap a hand-written training step in
     it for the same speed-up. It resumes, and catches up on any real cycles, when the last
     thread inside a ``gc_paused()`` block leaves it (the collector is one per process, so the
-    pause is counted across threads rather than switched by each).
+    pause is counted across threads rather than switched by each). A class rather than a
+    generator: the backward driver enters it once per pass, and this is cheaper.
     """
-    global _gc_pausing_threads, _gc_was_enabled
-    with _gc_lock:
-        if modes.gc_pauses == 0:
-            if _gc_pausing_threads == 0:
-                _gc_was_enabled = gc.isenabled()
-            _gc_pausing_threads += 1
-        modes.gc_pauses += 1
-        gc.disable()
-    try:
-        yield
-    finally:
+
+    def __enter__(self) -> None:
+        global _gc_pausing_threads, _gc_was_enabled
+        with _gc_lock:
+            if modes.gc_pauses == 0:
+                if _gc_pausing_threads == 0:
+                    _gc_was_enabled = gc.isenabled()
+                _gc_pausing_threads += 1
+            modes.gc_pauses += 1
+            gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        global _gc_pausing_threads
         with _gc_lock:
             modes.gc_pauses -= 1
             if modes.gc_pauses == 0:

@@ -404,10 +404,14 @@ def softmax(x: np.ndarray, *, axis: int) -> np.ndarray:
 def _cross_entropy_vjp(g: Any, z: Any, out: Any, target: np.ndarray) -> tuple[Any]:
     # d/dz_ij mean_i (logsumexp(z_i) - z_i[t_i]) = (softmax(z_i)_j - [j == t_i]) / N
     n = z.shape[0]
-    onehot = np.zeros(z.shape, dtype=z.dtype)
+    if isinstance(z, np.ndarray):  # numbers: subtract the one-hot in place from a fresh softmax
+        p = _softmax(z, -1)
+        p[np.arange(n), target] -= 1.0
+        p *= g / n
+        return (p,)
+    onehot = np.zeros(z.shape, dtype=z.dtype)  # nodes (create_graph): the same, as ops
     onehot[np.arange(n), target] = 1.0
-    p = _softmax(z, -1) if isinstance(z, np.ndarray) else z.softmax(axis=-1)
-    return ((p - onehot) * (g / n),)
+    return ((z.softmax(axis=-1) - onehot) * (g / n),)
 
 
 @op(name="cross_entropy", vjp=_cross_entropy_vjp)
