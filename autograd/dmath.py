@@ -50,20 +50,14 @@ def exp(x: Any) -> Any:
     """e ** x (exp(1000) = inf for a float)."""
     if type(x) is float:
         return ieee.exp(x)
-    if type(x) is np.ndarray or isinstance(x, (int, np.generic)):
-        with np.errstate(all="ignore"):
-            return np.exp(x)
-    return x.exp()
+    return _numbers(np.exp, x) if _is_number(x) else x.exp()
 
 
 def log(x: Any) -> Any:
     """Natural log (log(0) = -inf, log(-1) = nan for a float)."""
     if type(x) is float:
         return ieee.log(x)
-    if type(x) is np.ndarray or isinstance(x, (int, np.generic)):
-        with np.errstate(all="ignore"):
-            return np.log(x)
-    return x.log()
+    return _numbers(np.log, x) if _is_number(x) else x.log()
 
 
 def sigmoid(x: Any) -> Any:
