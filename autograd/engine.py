@@ -198,10 +198,10 @@ def _tensor_pass(order: list[Any], seed: np.ndarray, accumulate: bool, wanted: A
             for p, d in zip(parents, downs):  # noqa: B905
                 if d is None or not p.requires_grad:
                     continue
-                if type(d) is not np.ndarray or d.shape != p._data.shape:
-                    d = _fit(d() if callable(d) else d, p)
-                elif d.dtype is not p._data.dtype:  # dtypes are singletons: identity is enough
-                    d = d.astype(p._data.dtype)
+                if type(d) is not np.ndarray:
+                    d = d() if callable(d) else np.asarray(d)  # a deferred gradient, or a scalar
+                if d.shape != p._data.shape or d.dtype is not p._data.dtype:
+                    d = _fit(d, p)  # broadcast back, or cast (dtypes are singletons)
                 prev = get(p)
                 if prev is None:
                     grads[p] = d

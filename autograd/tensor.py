@@ -433,12 +433,14 @@ def cross_entropy(logits: Tensor, target: np.ndarray) -> Tensor:
 def _linear_vjp(g: np.ndarray, x: np.ndarray, w: np.ndarray, *bias_out: np.ndarray) -> tuple:
     """dy/dx: g @ weight;  dy/dweight: g.T @ x (summed over every leading axis of x);
     dy/dbias: the sum of g over every leading axis."""
+    if g.ndim == 2:  # the common case: a batch of rows
+        if len(bias_out) == 2:
+            return (lambda: g @ w), (lambda: g.T @ x), (lambda: g.sum(axis=0))
+        return (lambda: g @ w), (lambda: g.T @ x)
     nout, nin = w.shape
-    g2 = g if g.ndim == 2 else g.reshape(-1, nout)
-    grads = [lambda: g @ w, lambda: g2.T @ (x if x.ndim == 2 else x.reshape(-1, nin))]
-    if len(bias_out) == 2:
-        grads.append(lambda: g2.sum(axis=0))
-    return tuple(grads)
+    g2, x2 = g.reshape(-1, nout), x.reshape(-1, nin)
+    d_bias = (lambda: g2.sum(axis=0),) if len(bias_out) == 2 else ()
+    return (lambda: g @ w, lambda: g2.T @ x2) + d_bias
 
 
 @op(name="linear", vjp=_linear_vjp)
