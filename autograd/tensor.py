@@ -54,7 +54,7 @@ from autograd import dmath as dm
 from autograd import engine
 from autograd.graph import _clock, bump_version, modes
 from autograd.op import ENGINES, Op, op
-from autograd.value import ELEMENTARY, SELU_ALPHA, SELU_SCALE, Step
+from autograd.value import ELEMENTARY, SELU_ALPHA, SELU_SCALE, Step, install_elementary
 
 Operand = Union["Tensor", np.ndarray, float, int, Sequence[Any]]
 
@@ -1232,79 +1232,8 @@ class Tensor:
         return self._data != _numbers_of(other)
 
     # ----------------------------------------------------------------- more functions
-    # The elementary functions are rows of value.ELEMENTARY, shared with Value.
-
-    def sin(self) -> Tensor:
-        """sin(x);  d/dx = cos(x)."""
-        return _unary(ELEMENTARY_OPS["sin"], self)
-
-    def cos(self) -> Tensor:
-        """cos(x);  d/dx = -sin(x)."""
-        return _unary(ELEMENTARY_OPS["cos"], self)
-
-    def tan(self) -> Tensor:
-        """tan(x);  d/dx = 1 + tan(x)**2."""
-        return _unary(ELEMENTARY_OPS["tan"], self)
-
-    def arcsin(self) -> Tensor:
-        """The inverse of sin, on [-1, 1] (nan outside);  d/dx = 1 / sqrt(1 - x**2)."""
-        return _unary(ELEMENTARY_OPS["arcsin"], self)
-
-    def arccos(self) -> Tensor:
-        """The inverse of cos, on [-1, 1] (nan outside);  d/dx = -1 / sqrt(1 - x**2)."""
-        return _unary(ELEMENTARY_OPS["arccos"], self)
-
-    def arctan(self) -> Tensor:
-        """The inverse of tan;  d/dx = 1 / (1 + x**2)."""
-        return _unary(ELEMENTARY_OPS["arctan"], self)
-
-    def sinh(self) -> Tensor:
-        """(e**x - e**-x) / 2;  d/dx = cosh(x)."""
-        return _unary(ELEMENTARY_OPS["sinh"], self)
-
-    def cosh(self) -> Tensor:
-        """(e**x + e**-x) / 2;  d/dx = sinh(x)."""
-        return _unary(ELEMENTARY_OPS["cosh"], self)
-
-    def arcsinh(self) -> Tensor:
-        """The inverse of sinh;  d/dx = 1 / sqrt(x**2 + 1)."""
-        return _unary(ELEMENTARY_OPS["arcsinh"], self)
-
-    def arccosh(self) -> Tensor:
-        """The inverse of cosh, for x >= 1 (nan below);  d/dx = 1 / sqrt(x**2 - 1)."""
-        return _unary(ELEMENTARY_OPS["arccosh"], self)
-
-    def arctanh(self) -> Tensor:
-        """The inverse of tanh, on (-1, 1);  d/dx = 1 / (1 - x**2)."""
-        return _unary(ELEMENTARY_OPS["arctanh"], self)
-
-    def log2(self) -> Tensor:
-        """Base-2 log;  d/dx = 1 / (x ln 2).  log2(0) = -inf."""
-        return _unary(ELEMENTARY_OPS["log2"], self)
-
-    def log10(self) -> Tensor:
-        """Base-10 log;  d/dx = 1 / (x ln 10).  log10(0) = -inf."""
-        return _unary(ELEMENTARY_OPS["log10"], self)
-
-    def log1p(self) -> Tensor:
-        """log(1 + x), accurate near 0;  d/dx = 1 / (1 + x)."""
-        return _unary(ELEMENTARY_OPS["log1p"], self)
-
-    def expm1(self) -> Tensor:
-        """e**x - 1, accurate near 0;  d/dx = e**x."""
-        return _unary(ELEMENTARY_OPS["expm1"], self)
-
-    def exp2(self) -> Tensor:
-        """2**x;  d/dx = 2**x ln 2."""
-        return _unary(ELEMENTARY_OPS["exp2"], self)
-
-    def logsigmoid(self) -> Tensor:
-        """log(sigmoid(x)) = -softplus(-x), stable for any x;  d/dx = sigmoid(-x)."""
-        return _unary(ELEMENTARY_OPS["logsigmoid"], self)
-
-    # PyTorch's names for the inverse functions
-    asin, acos, atan = arcsin, arccos, arctan
-    asinh, acosh, atanh = arcsinh, arccosh, arctanh
+    # The elementary functions (sin, ..., logsigmoid) are installed from value.ELEMENTARY,
+    # shared with Value (see install_elementary at the end of the class).
 
     def sign(self) -> Tensor:
         """-1, 0 or 1 elementwise (nan at nan);  d/dx = 0 everywhere, as in PyTorch."""
@@ -1701,6 +1630,7 @@ class Tensor:
             node.grad = None
 
 
+install_elementary(Tensor, ELEMENTARY_OPS, _unary)
 ENGINES[Tensor] = _apply
 ENGINES[np.ndarray] = _apply
 

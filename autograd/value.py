@@ -282,6 +282,28 @@ ELEMENTARY: dict[str, tuple[Callable[[Any], Any], Callable[[Any, Any], Any]]] = 
 }
 
 
+#: What each elementary function's method says about itself (shown by help() and the docs).
+ELEMENTARY_DOCS: dict[str, str] = {
+    "sin": "sin(x);  d/dx = cos(x).",
+    "cos": "cos(x);  d/dx = -sin(x).",
+    "tan": "tan(x);  d/dx = 1 + tan(x)**2.",
+    "arcsin": "The inverse of sin, on [-1, 1] (nan outside);  d/dx = 1 / sqrt(1 - x**2).",
+    "arccos": "The inverse of cos, on [-1, 1] (nan outside);  d/dx = -1 / sqrt(1 - x**2).",
+    "arctan": "The inverse of tan;  d/dx = 1 / (1 + x**2).",
+    "sinh": "(e**x - e**-x) / 2;  d/dx = cosh(x).",
+    "cosh": "(e**x + e**-x) / 2;  d/dx = sinh(x).",
+    "arcsinh": "The inverse of sinh;  d/dx = 1 / sqrt(x**2 + 1).",
+    "arccosh": "The inverse of cosh, for x >= 1 (nan below);  d/dx = 1 / sqrt(x**2 - 1).",
+    "arctanh": "The inverse of tanh, on (-1, 1);  d/dx = 1 / (1 - x**2).",
+    "log2": "Base-2 log;  d/dx = 1 / (x ln 2).  log2(0) = -inf.",
+    "log10": "Base-10 log;  d/dx = 1 / (x ln 10).  log10(0) = -inf.",
+    "log1p": "log(1 + x), accurate near 0;  d/dx = 1 / (1 + x).",
+    "expm1": "e**x - 1, accurate near 0;  d/dx = e**x.",
+    "exp2": "2**x;  d/dx = 2**x ln 2.",
+    "logsigmoid": "log(sigmoid(x)) = -softplus(-x), stable for any x;  d/dx = sigmoid(-x).",
+}
+
+
 def _elementary_op(name: str) -> Op:
     f, derivative = ELEMENTARY[name]
 
@@ -625,80 +647,8 @@ class Value:
         """The smaller of the two (``torch.minimum``), with max's conventions mirrored."""
         return _binary(minimum, self, other, "min")
 
-    # ----------------------------------------------------------------- elementary functions
-    # Each is a row of ELEMENTARY (its forward and derivative, shared with Tensor).
-
-    def sin(self) -> Value:
-        """sin(x);  d/dx = cos(x)."""
-        return _unary(ELEMENTARY_OPS["sin"], self)
-
-    def cos(self) -> Value:
-        """cos(x);  d/dx = -sin(x)."""
-        return _unary(ELEMENTARY_OPS["cos"], self)
-
-    def tan(self) -> Value:
-        """tan(x);  d/dx = 1 + tan(x)**2."""
-        return _unary(ELEMENTARY_OPS["tan"], self)
-
-    def arcsin(self) -> Value:
-        """The inverse of sin, on [-1, 1] (nan outside);  d/dx = 1 / sqrt(1 - x**2)."""
-        return _unary(ELEMENTARY_OPS["arcsin"], self)
-
-    def arccos(self) -> Value:
-        """The inverse of cos, on [-1, 1] (nan outside);  d/dx = -1 / sqrt(1 - x**2)."""
-        return _unary(ELEMENTARY_OPS["arccos"], self)
-
-    def arctan(self) -> Value:
-        """The inverse of tan;  d/dx = 1 / (1 + x**2)."""
-        return _unary(ELEMENTARY_OPS["arctan"], self)
-
-    def sinh(self) -> Value:
-        """(e**x - e**-x) / 2;  d/dx = cosh(x)."""
-        return _unary(ELEMENTARY_OPS["sinh"], self)
-
-    def cosh(self) -> Value:
-        """(e**x + e**-x) / 2;  d/dx = sinh(x)."""
-        return _unary(ELEMENTARY_OPS["cosh"], self)
-
-    def arcsinh(self) -> Value:
-        """The inverse of sinh;  d/dx = 1 / sqrt(x**2 + 1)."""
-        return _unary(ELEMENTARY_OPS["arcsinh"], self)
-
-    def arccosh(self) -> Value:
-        """The inverse of cosh, for x >= 1 (nan below);  d/dx = 1 / sqrt(x**2 - 1)."""
-        return _unary(ELEMENTARY_OPS["arccosh"], self)
-
-    def arctanh(self) -> Value:
-        """The inverse of tanh, on (-1, 1);  d/dx = 1 / (1 - x**2)."""
-        return _unary(ELEMENTARY_OPS["arctanh"], self)
-
-    def log2(self) -> Value:
-        """Base-2 log;  d/dx = 1 / (x ln 2).  log2(0) = -inf."""
-        return _unary(ELEMENTARY_OPS["log2"], self)
-
-    def log10(self) -> Value:
-        """Base-10 log;  d/dx = 1 / (x ln 10).  log10(0) = -inf."""
-        return _unary(ELEMENTARY_OPS["log10"], self)
-
-    def log1p(self) -> Value:
-        """log(1 + x), accurate near 0;  d/dx = 1 / (1 + x)."""
-        return _unary(ELEMENTARY_OPS["log1p"], self)
-
-    def expm1(self) -> Value:
-        """e**x - 1, accurate near 0;  d/dx = e**x."""
-        return _unary(ELEMENTARY_OPS["expm1"], self)
-
-    def exp2(self) -> Value:
-        """2**x;  d/dx = 2**x ln 2."""
-        return _unary(ELEMENTARY_OPS["exp2"], self)
-
-    def logsigmoid(self) -> Value:
-        """log(sigmoid(x)) = -softplus(-x), stable for any x;  d/dx = sigmoid(-x)."""
-        return _unary(ELEMENTARY_OPS["logsigmoid"], self)
-
-    # PyTorch's names for the inverse functions
-    asin, acos, atan = arcsin, arccos, arctan
-    asinh, acosh, atanh = arcsinh, arccosh, arctanh
+    # The elementary functions (sin, ..., logsigmoid) are methods too, made from the rows of
+    # ELEMENTARY by install_elementary below: one table for both engines.
 
     def sign(self) -> Value:
         """-1, 0 or 1 (nan at nan);  d/dx = 0 everywhere, as in PyTorch."""
@@ -757,6 +707,27 @@ class Value:
             node.grad = 0.0
 
 
+def install_elementary(cls: type, ops: dict[str, Op], unary: Callable[[Op, Any], Any]) -> None:
+    """Give ``cls`` (Value or Tensor) one method per row of ELEMENTARY, and PyTorch's names
+    for the inverse functions (``asin`` for ``arcsin``, ...)."""
+
+    def method(name: str) -> Callable[[Any], Any]:
+        def apply(self: Any) -> Any:
+            return unary(ops[name], self)
+
+        apply.__name__, apply.__qualname__ = name, f"{cls.__name__}.{name}"
+        apply.__doc__ = ELEMENTARY_DOCS.get(name, name)
+        return apply
+
+    for name in ELEMENTARY:
+        setattr(cls, name, method(name))
+    aliases = {"asin": "arcsin", "acos": "arccos", "atan": "arctan"}
+    aliases.update(asinh="arcsinh", acosh="arccosh", atanh="arctanh")
+    for alias, name in aliases.items():
+        setattr(cls, alias, getattr(cls, name))
+
+
+install_elementary(Value, ELEMENTARY_OPS, _unary)
 ENGINES[Value] = _apply
 
 
