@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import os
 import signal
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from interrupting import SignallingParam
 
 import nn
 import nn.optim as optim_mod
@@ -196,25 +196,9 @@ def test_an_interrupt_while_computing_a_step_leaves_every_parameter_old(name):
     assert opt.state == [{} for _ in params]  # no momentum or moment half-recorded either
 
 
-class SignallingParam:
-    """A scalar parameter whose assignment sends this process a real SIGINT (Ctrl-C)."""
-
-    def __init__(self, data: float) -> None:
-        self._data, self.grad = data, 1.0
-
-    @property
-    def data(self) -> float:
-        return self._data
-
-    @data.setter
-    def data(self, value: float) -> None:
-        self._data = value
-        os.kill(os.getpid(), signal.SIGINT)
-
-
 @pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
 def test_ctrl_c_while_assigning_a_step_is_raised_after_every_parameter_is_new():
-    params = [SignallingParam(1.0)] + [param(float(i), 1.0) for i in range(4)]
+    params = [SignallingParam(1.0, grad=1.0)] + [param(float(i), 1.0) for i in range(4)]
     with pytest.raises(KeyboardInterrupt):
         nn.optim.SGD(params, lr=0.5).step()
     assert [p.data for p in params] == [0.5, -0.5, 0.5, 1.5, 2.5]  # p - 0.5 * 1, all of them

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import stat
 import struct
 import subprocess
@@ -16,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from interrupting import SignallingParam
 
 import nn
 import nn.module as module_mod
@@ -491,27 +491,9 @@ def test_a_path_that_is_not_a_file_path_is_named(path):
         nn.load(nn.MLP(2, [1], seed=0), path)
 
 
-class SignallingValue:
-    """A scalar parameter whose assignment sends this process a real SIGINT (Ctrl-C)."""
-
-    requires_grad = True
-
-    def __init__(self, data: float) -> None:
-        self._data, self.grad = data, 0.0
-
-    @property
-    def data(self) -> float:
-        return self._data
-
-    @data.setter
-    def data(self, value: float) -> None:
-        self._data = value
-        os.kill(os.getpid(), signal.SIGINT)
-
-
 class ThreeNumbers(Module):
     def __init__(self, values: tuple[float, float, float]) -> None:
-        self.a = SignallingValue(values[0])
+        self.a = SignallingParam(values[0])
         self.b, self.c = Value(values[1]), Value(values[2])
 
 
