@@ -161,9 +161,13 @@ def test_one_registry_a_new_activation_is_one_entry_for_nn_and_viz():
     try:
         model = nn.MLP(2, [3, 1], activation="sin", seed=0)
         out = model([0.5, -0.5])
-        assert out.parents[0].op == "sum" or out.op in ("sum", "sin")
+        # the output neuron is linear: one "sum" over w_j * sin(...) and its bias
+        assert out.op == "sum"
+        products = [p for p in out.parents if p.op == "*"]
+        operands = sorted(q.op for p in products for q in p.parents)
+        assert operands == ["", "", "", "sin", "sin", "sin"]  # three weights, three sin(...)
         hidden = model.layers[0]([0.5, -0.5])
-        assert all(h.op == "sin" for h in hidden)
+        assert [h.op for h in hidden] == ["sin", "sin", "sin"]
         out.backward()
         assert all(p.grad != 0.0 for p in model.layers[0].neurons[0].w)
         assert "sin" in autograd.activations.activation_ops()  # viz folds it into neurons
