@@ -82,7 +82,30 @@ def where(condition: np.ndarray, a: Any, b: Any) -> Any:
         from autograd.tensor import where as tensor_where
 
         return tensor_where(condition, a, b)
+    if type(condition) is np.ndarray and condition.size > _SELECT_BY_PRODUCT:
+        if type(b) is float and b == 0.0 and type(a) is np.ndarray:
+            return _select(condition, a)
+        if type(a) is float and a == 0.0 and type(b) is np.ndarray:
+            return _select(~condition, b)
     return np.where(condition, a, b)
+
+
+# np.where walks a random mask element by element, with a branch each: past about 16k
+# elements a product with the mask and a check of its sum is several times faster (at
+# 1797 x 128 it is 1.3 ms against 0.3 ms: a ReLU's backward in a training step).
+_SELECT_BY_PRODUCT = 16384
+
+
+def _select(mask: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``np.where(mask, a, 0.0)`` as ``a * mask``. The two differ only where a is inf or nan
+    outside the mask (inf * 0 = nan, where select gives 0); the product's sum is then not
+    finite, and np.where decides instead."""
+    if mask.shape != a.shape:
+        return np.where(mask, a, 0.0)
+    picked = a * mask
+    if math.isfinite(picked.sum()):
+        return picked
+    return np.where(mask, a, 0.0)
 
 
 def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
