@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import anomaly
+from autograd import anomaly, ieee
 from autograd.graph import modes, topological_order
 from autograd.value import _MANY, Edge, Step, Value, _as_float, _lift
 
@@ -118,7 +118,7 @@ def _run(
         return _graph_pass(order, seed, accumulate, wanted)
     if isinstance(root, Value):
         return _scalar_pass(order, seed, accumulate, wanted)
-    with np.errstate(all="ignore"):  # IEEE inf and nan, without NumPy's warnings
+    with ieee.quiet():  # IEEE inf and nan, without NumPy's warnings
         return _tensor_pass(order, seed, accumulate, wanted)
 
 
@@ -311,7 +311,7 @@ def _steps(root: Any, seed: Any) -> Iterator[Step]:
                     grads[p] = grads.get(p, 0.0) + down
                     edges.append(Edge(p, local, down))
             else:
-                with np.errstate(all="ignore"):
+                with ieee.quiet():
                     downs = op.vjp(g, *[p._data for p in parents], node._data)
                     for p, d in zip(parents, downs):  # noqa: B905
                         if d is None or not p.requires_grad:

@@ -9,10 +9,68 @@ an optimizer step. The fast path is plain Python; only the edge cases pay for mo
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
 
 INF = math.inf
 NAN = math.nan
+
+# ----------------------------------------------------------------------------- arrays
+# NumPy does give IEEE's inf and nan, but warns (RuntimeWarning) on the way: the scalar engine
+# does not warn, so neither does the tensor engine. ``np.errstate(all="ignore")`` turns the
+# warnings off; entering it costs about 1.5 us, several times per training step. NumPy 2
+# keeps that state in a context variable, and setting it to a ready-made "ignore all" state
+# is ten times cheaper, with the same effect (thread- and task-local, undone on exit).
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
+
+    _IGNORE_ALL = _make_extobj(all="ignore")
+    _set, _reset = _extobj_contextvar.set, _extobj_contextvar.reset
+except (ImportError, AttributeError, TypeError):  # NumPy 1.x: np.errstate it is
+    _set = None
+
+
+class quiet:  # noqa: N801 (a context manager, used like np.errstate)
+    """``with quiet():`` NumPy arithmetic gives inf and nan without RuntimeWarnings
+    (``np.errstate(all="ignore")``, made cheap)."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = _set(_IGNORE_ALL)
+
+    def __exit__(self, *exc: object) -> None:
+        _reset(self._token)
+
+
+def quietly(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``f`` run inside ``quiet()``: a forward or rule that may overflow or make nan."""
+
+    if _set is None:
+        return functools.wraps(f)(np.errstate(all="ignore")(f))
+
+    @functools.wraps(f)
+    def run(*args: Any, **params: Any) -> Any:
+        token = _set(_IGNORE_ALL)
+        try:
+            return f(*args, **params)
+        finally:
+            _reset(token)
+
+    return run
+
+
+if _set is None:  # pragma: no cover - NumPy 1.x
+
+    def quiet() -> Any:  # type: ignore[no-redef]
+        return np.errstate(all="ignore")
+
+
+# ----------------------------------------------------------------------------- floats
 
 
 def div(x: float, y: float) -> float:
