@@ -51,30 +51,20 @@ from typing import Any, Union
 import numpy as np
 
 from autograd import dmath as dm
+from autograd import ieee
 from autograd import engine
-from autograd.graph import _clock, bump_version, modes
+from autograd.graph import _clock, modes
 from autograd.op import ENGINES, Op, op
 from autograd.value import ELEMENTARY, SELU_ALPHA, SELU_SCALE, Step, install_elementary
 
 Operand = Union["Tensor", np.ndarray, float, int, Sequence[Any]]
 
 # NumPy warns (RuntimeWarning) where IEEE 754 just gives inf or nan: the scalar engine does
-# not warn, so neither do we. Entering np.errstate costs about a microsecond, so only ops whose
-# arithmetic can overflow, divide by zero or hit inf - inf use it; max/relu/indexing/reshape
-# and the like cannot raise a floating-point flag.
-_quiet = np.errstate
-
-
-def _ieee(f: Any) -> Any:
-    """Run a forward under IEEE rules: inf and nan, no RuntimeWarning."""
-
-    def forward(*args: Any, **params: Any) -> Any:
-        with _quiet(all="ignore"):
-            return f(*args, **params)
-
-    forward.__name__ = f.__name__
-    forward.__doc__ = f.__doc__
-    return forward
+# not warn, so neither do we. Only ops whose arithmetic can overflow, divide by zero or hit
+# inf - inf are wrapped (ieee.quietly); max/relu/indexing/reshape and the like cannot raise
+# a floating-point flag.
+_quiet = ieee.quiet
+_ieee = ieee.quietly
 
 
 # ============================================================================ the ops
@@ -116,7 +106,7 @@ def _power_const_vjp(g: Any, x: Any, out: Any, k: float) -> tuple[Any]:
     # d(x**k)/dx = k x**(k - 1);  x**0 is constant, so its gradient is 0 even under inf
     if k == 0.0:
         return (g * 0.0 if not isinstance(g, np.ndarray) else np.zeros_like(g),)
-    with _quiet(all="ignore"):
+    with _quiet():
         return (g * (x ** (k - 1.0) * k),)
 
 
@@ -131,7 +121,7 @@ def _power_vjp(g: np.ndarray, x: np.ndarray, y: np.ndarray, out: np.ndarray) -> 
     # d/dx x**y = y * x**(y - 1)   (0 where y = 0, as in PyTorch: no 0 * inf at x = 0)
     # d/dy x**y = x**y * log(x)    (0 where x = 0 and y >= 0, as in PyTorch)
     xv, yv = dm.value(x), dm.value(y)
-    with _quiet(all="ignore"):
+    with _quiet():
         d_base = dm.where(yv == 0.0, 0.0, g * (y * x ** (y - 1.0)))
         d_exponent = dm.where((xv == 0.0) & (yv >= 0.0), 0.0, g * (out * dm.log(x)))
     return d_base, d_exponent
@@ -362,8 +352,10 @@ def absolute(x: np.ndarray) -> np.ndarray:
     return np.abs(x)
 
 
-# d/dx max(0, x) = 1 for x > 0, else 0 (relu'(0) = 0); nan passes its gradient, as PyTorch
-@op(vjp=lambda g, x, out: (dm.where(dm.value(x) <= 0.0, 0.0, g),))
+# d/dx max(0, x) = 1 for x > 0, else 0 (relu'(0) = 0); nan passes its gradient, as PyTorch.
+# Read from the output (out > 0 exactly where x > 0, and out is nan where x is), so that a
+# Linear layer can apply relu inside its own node (see linear_then).
+@op(vjp=lambda g, x, out: (dm.where(dm.value(out) <= 0.0, 0.0, g),))
 def relu(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0.0)
 
@@ -401,33 +393,68 @@ def softmax(x: np.ndarray, *, axis: int) -> np.ndarray:
     return _softmax(x, axis)
 
 
-def _cross_entropy_vjp(g: Any, z: Any, out: Any, target: np.ndarray) -> tuple[Any]:
+class _Targets:
+    """The class indices of one ``cross_entropy`` call, and what its forward saved for the
+    backward: the softmax's numerators e = exp(z - max z) and their row sums s, so that the
+    VJP (softmax - onehot) / N is two products instead of a second softmax. The saved arrays
+    belong to the logits array ``z`` they were computed from; a VJP asked about any other
+    array (gradcheck perturbs the logits) computes the softmax afresh."""
+
+    __slots__ = ("indices", "rows", "saved")
+    __hash__ = None  # type: ignore[assignment]  # one op per call, never cached (see Op.bind)
+
+    def __init__(self, indices: np.ndarray) -> None:
+        self.indices = indices
+        self.rows = np.arange(len(indices))
+        self.saved: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def __repr__(self) -> str:
+        return f"targets{self.indices.tolist()!r:.40}"
+
+
+def _cross_entropy_vjp(g: Any, z: Any, out: Any, target: _Targets) -> tuple[Any]:
     # d/dz_ij mean_i (logsumexp(z_i) - z_i[t_i]) = (softmax(z_i)_j - [j == t_i]) / N
     n = z.shape[0]
-    if isinstance(z, np.ndarray):  # numbers: subtract the one-hot in place from a fresh softmax
-        p = _softmax(z, -1)
-        p[np.arange(n), target] -= 1.0
-        p *= g / n
+    if isinstance(z, np.ndarray):  # numbers: softmax * g/N, then g/N off each picked entry
+        scale = g / n
+        saved = target.saved
+        if saved is not None and saved[0] is z:
+            _, e, s = saved
+            p = e * (scale / s)
+        else:
+            p = _softmax(z, -1)
+            p *= scale
+        p[target.rows, target.indices] -= scale
         return (p,)
     onehot = np.zeros(z.shape, dtype=z.dtype)  # nodes (create_graph): the same, as ops
-    onehot[np.arange(n), target] = 1.0
+    onehot[target.rows, target.indices] = 1.0
     return ((z.softmax(axis=-1) - onehot) * (g / n),)
 
 
 @op(name="cross_entropy", vjp=_cross_entropy_vjp)
 @_ieee
-def cross_entropy_op(z: np.ndarray, *, target: np.ndarray) -> np.ndarray:
+def cross_entropy_op(z: np.ndarray, *, target: _Targets) -> np.ndarray:
     """mean_i (logsumexp(z_i) - z_i[t_i]) over the rows of z (N, C): one node, where
     ``-z.log_softmax(axis=1)[rows, t].mean()`` makes four (log-softmax, pick, mean, minus)."""
-    shifted = z - _shift(z, -1)  # only the picked entries of the log-softmax are needed
+    shifted = z - z.max(axis=-1, keepdims=True)  # every exponent <= 0: nothing overflows
+    e = np.exp(shifted)
+    s = e.sum(axis=-1, keepdims=True)
+    # only the picked entries of the log-softmax are needed: log s_i - shifted_i[t_i]
+    loss = (np.log(s).reshape(-1) - shifted[target.rows, target.indices]).sum() / len(z)
+    if math.isfinite(loss):
+        target.saved = (z, e, s)
+        return loss
+    # an inf logit made inf - inf above: shift by 0 where the max is inf, as softmax does
+    shifted = z - _shift(z, -1)
     lse = np.log(np.exp(shifted).sum(axis=-1))
-    return (lse - shifted[np.arange(z.shape[0]), target]).mean()
+    return (lse - shifted[target.rows, target.indices]).mean()
 
 
 def cross_entropy(logits: Tensor, target: np.ndarray) -> Tensor:
     """Softmax cross-entropy of logits (N, C) against N class indices, as one node whose VJP
     is (softmax(z) - onehot(t)) / N. ``nn.cross_entropy`` checks its arguments and calls it."""
-    return _unary(cross_entropy_op.bind(target=target), logits)
+    # an op of its own per call (its targets and saved arrays are this node's), never cached
+    return _unary(cross_entropy_op._bound({"target": _Targets(target)}), logits)
 
 
 def _linear_vjp(g: np.ndarray, x: np.ndarray, w: np.ndarray, *bias_out: np.ndarray) -> tuple:
@@ -450,6 +477,33 @@ def linear_op(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.n
     if b is not None:
         out += b
     return out
+
+
+# An activation whose rule reads only the output (relu, tanh, sigmoid) can run inside the
+# Linear layer's node: it overwrites the affine output in place, and the pre-activation
+# array is never kept. nn.Sequential does this for Linear followed by ReLU, Tanh or Sigmoid:
+# one node and one array fewer per layer, the same numbers and gradients.
+
+
+def _linear_then_vjp(g: Any, x: Any, w: Any, *bias_out: Any, act: Op) -> tuple:
+    (g_affine,) = act.vjp(g, None, bias_out[-1])  # the activation's own rule, from out
+    return _linear_vjp(g_affine, x, w, *bias_out)
+
+
+@op(name="linear+{act.name}", vjp=_linear_then_vjp)
+def linear_then(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, act: Op) -> Any:
+    """act(x @ w.T + b), one node; ``act`` is one of FUSABLE's ops."""
+    affine = linear_op.forward(x, w, b)  # a fresh array: ours to overwrite
+    in_place = _IN_PLACE.get(act)
+    return in_place(affine) if in_place is not None else act.forward(affine)
+
+
+#: The activations a Linear layer can apply in its own node, by name.
+FUSABLE: dict[str, Op] = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid}
+_IN_PLACE = {
+    relu: lambda z: np.maximum(z, 0.0, out=z),
+    tanh: lambda z: np.tanh(z, out=z),
+}
 
 
 # ---------------------------------------------------------------------------- elementary
@@ -484,7 +538,7 @@ floor, ceil, round_, trunc = _flat(np.floor), _flat(np.ceil), _flat(np.round), _
 def _mod_vjp(g: Any, a: Any, b: Any, out: Any) -> tuple[Any, Any]:
     # a mod b = a - floor(a / b) * b:  d/da = 1,  d/db = -floor(a / b) (a constant between
     # the jumps, so computed from the numbers even in a create_graph pass)
-    with _quiet(all="ignore"):
+    with _quiet():
         return g, g * -np.floor(dm.value(a) / dm.value(b))
 
 
@@ -952,7 +1006,8 @@ class Tensor:
     @data.setter
     def data(self, value: Any) -> None:
         self._data = _as_array(value)
-        bump_version(self)
+        _clock[0] += 1  # bump_version(self), inline: every optimizer step comes through here
+        self._time = _clock[0]
 
     @property
     def op(self) -> str:
@@ -1592,7 +1647,7 @@ class Tensor:
                     f"backward() on a tensor of shape {shape} needs a grad argument of that "
                     "shape (d(root)/d(this tensor)); only a one-element tensor defaults to 1"
                 )
-            return np.ones(shape, dtype=dtype)
+            return np.array(1.0, dtype=dtype).reshape(shape)
         seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=dtype)  # a copy
         if seed.shape != shape:
             if seed.size == 1 and self._data.size == 1:
@@ -1644,12 +1699,29 @@ def _axis(axis: Any) -> Any:
     return int(axis)
 
 
-def linear(x: Tensor | np.ndarray, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+def linear(
+    x: Tensor | np.ndarray,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    activation: str | None = None,
+) -> Tensor:
     """The affine map of a dense layer, one node:  y = x @ weight.T + bias.
 
     ``x`` is (..., nin), ``weight`` (nout, nin) as in PyTorch, ``bias`` (nout,); y is
     (..., nout). The same as ``x @ weight.T + bias`` (three nodes), fused for speed.
+    ``activation`` ("relu", "tanh" or "sigmoid") is applied inside the same node, whose op
+    is then "linear+relu" and so on: ``linear(x, w, b, "relu")`` equals
+    ``linear(x, w, b).relu()`` with one node and one array fewer.
     """
+    op = linear_op
+    if activation is not None:
+        op = FUSABLE.get(activation) if isinstance(activation, str) else None
+        if op is None:
+            raise ValueError(
+                f"linear: activation must be one of {sorted(FUSABLE)} or None, got "
+                f"{activation!r}"
+            )
+        op = linear_then.bind(act=op)
     if not isinstance(x, Tensor):
         x = Tensor(x, role="input")
     if not isinstance(weight, Tensor) or not (bias is None or isinstance(bias, Tensor)):
@@ -1658,14 +1730,14 @@ def linear(x: Tensor | np.ndarray, weight: Tensor, bias: Tensor | None = None) -
         raise ValueError(f"linear: weight must be (nout, nin), got shape {weight._data.shape}")
     operands = (x, weight) if bias is None else (x, weight, bias)
     try:
-        out = linear_op.forward(*[t._data for t in operands])
+        out = op.forward(*[t._data for t in operands])
     except ValueError as e:
         raise ValueError(
             f"linear: input of shape {x._data.shape} does not fit weight {weight._data.shape}"
             + ("" if bias is None else f" and bias {bias._data.shape}")
             + f" ({e})"
         ) from None
-    return _node(out, linear_op, operands)
+    return _node(out, op, operands)
 
 
 # ============================================================================ functions

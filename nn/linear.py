@@ -123,10 +123,12 @@ class Linear(Module):
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "nout": self.nout, "bias": self.bias is not None}
 
-    def __call__(self, x: Any) -> Tensor:
+    def __call__(self, x: Any, activation: str | None = None) -> Tensor:
+        """``x @ weight.T + bias``; with ``activation`` ("relu", "tanh", "sigmoid") that
+        activation applied inside the same node (see ``autograd.tensor.linear``)."""
         if type(x) is not Tensor:
             x = _as_tensor(x, "Linear")
-        return linear(x, self.weight, self.bias)
+        return linear(x, self.weight, self.bias, activation)
 
     def extra_repr(self) -> str:
         extras = "" if self.bias is not None else ", bias=False"
@@ -140,9 +142,16 @@ class Sequential(Module):
 
     The children are named by position, as in PyTorch: parameters are "0.weight", "0.bias",
     "2.weight", ..., and so are their labels (unless a layer was given a label of its own).
+
+    A ``Linear`` followed by ``ReLU``, ``Tanh`` or ``Sigmoid`` runs as one graph node
+    ("linear+relu"): the same numbers and gradients, with one node and one array fewer per
+    layer, which makes a training step faster. ``fuse=False`` keeps every op its own node
+    (a diagram then shows the pre-activations and their gradients).
     """
 
-    def __init__(self, *modules: Any) -> None:
+    def __init__(self, *modules: Any, fuse: bool = True) -> None:
+        if not isinstance(fuse, (bool, np.bool_)):
+            raise TypeError(f"Sequential: fuse must be True or False, got {shown(fuse)}")
         for i, module in enumerate(modules):
             if not callable(module):
                 raise TypeError(f"Sequential takes modules, got {type(module).__name__} at {i}")
@@ -152,10 +161,12 @@ class Sequential(Module):
                     if p.label == name:  # the module's own default label: prefix the position
                         p.label = f"{i}.{name}"
         self._layers = modules
+        self.fuse = bool(fuse)
+        self._plan = _plan(modules) if fuse else tuple((m, None) for m in modules)
 
     def __call__(self, x: Any) -> Any:
-        for layer in self._layers:
-            x = layer(x)
+        for layer, activation in self._plan:
+            x = layer(x) if activation is None else layer(x, activation)
         return x
 
     def __len__(self) -> int:
@@ -166,6 +177,24 @@ class Sequential(Module):
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._layers)
+
+
+def _plan(modules: tuple[Any, ...]) -> tuple[tuple[Any, str | None], ...]:
+    """The calls a Sequential makes: (layer, None), or (a Linear, "relu") where a Linear is
+    followed by an activation it can apply in its own node (the activation then has no
+    call of its own)."""
+    plan: list[tuple[Any, str | None]] = []
+    i = 0
+    while i < len(modules):
+        layer = modules[i]
+        after = type(modules[i + 1]) if i + 1 < len(modules) else None
+        if type(layer) is Linear and after in _FUSED:
+            plan.append((layer, _FUSED[after]))
+            i += 2
+        else:
+            plan.append((layer, None))
+            i += 1
+    return tuple(plan)
 
 
 class ReLU(Module):
@@ -203,3 +232,7 @@ class LeakyReLU(Module):
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
+
+
+#: The activation modules a preceding Linear applies in its own node (see Sequential).
+_FUSED: dict[type, str] = {ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid"}

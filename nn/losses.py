@@ -295,8 +295,9 @@ def _class_indices(target: Any, n: int, c: int) -> np.ndarray:
     classes = classes.reshape(-1)
     if len(classes) != n:
         raise ValueError(f"cross_entropy: {n} samples but {len(classes)} targets")
-    bad = (classes < 0) | (classes >= c)  # NumPy would read -1 as the last class: refuse it
-    if bad.any():
+    # NumPy would read -1 as the last class: refuse it (two reductions when all is well)
+    if len(classes) and (classes.min() < 0 or classes.max() >= c):
+        bad = (classes < 0) | (classes >= c)
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
             f"cross_entropy: target {i} is class {int(classes[i])}, but there are {c} classes "
