@@ -78,16 +78,24 @@ def where(condition: np.ndarray, a: Any, b: Any) -> Any:
     """a where ``condition`` holds, else b (``np.where``). ``condition`` is computed from
     numbers (``value(x) > 0``), never differentiated; a and b may be Tensors, and then the
     result is a Tensor whose gradient goes to a or b by the same condition (select)."""
-    if _is_node(a) or _is_node(b):
-        from autograd.tensor import where as tensor_where
+    ta, tb = type(a), type(b)
+    if ta is np.ndarray or tb is np.ndarray or ta is float or tb is float:  # numbers (fast)
+        if type(condition) is np.ndarray and condition.size > _SELECT_BY_PRODUCT:
+            if tb is float and b == 0.0 and ta is np.ndarray:
+                return _select(condition, a)
+            if ta is float and a == 0.0 and tb is np.ndarray:
+                return _select(~condition, b)
+        if not (_is_node(a) or _is_node(b)):
+            return _np_where(condition, a, b)
+    elif not (_is_node(a) or _is_node(b)):
+        return _np_where(condition, a, b)
+    from autograd.tensor import where as tensor_where
 
-        return tensor_where(condition, a, b)
-    if type(condition) is np.ndarray and condition.size > _SELECT_BY_PRODUCT:
-        if type(b) is float and b == 0.0 and type(a) is np.ndarray:
-            return _select(condition, a)
-        if type(a) is float and a == 0.0 and type(b) is np.ndarray:
-            return _select(~condition, b)
-    return np.where(condition, a, b)
+    return tensor_where(condition, a, b)
+
+
+# np.where without its __array_function__ dispatch (a Python call): rules give it arrays
+_np_where = getattr(np.where, "_implementation", np.where)
 
 
 # np.where walks a random mask element by element, with a branch each: past about 16k

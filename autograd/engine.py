@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from heapq import heappop, heappush
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -41,6 +43,7 @@ from autograd.graph import modes, topological_order
 from autograd.value import _MANY, Edge, Step, Value, _as_float, _lift
 
 _pass_lock = threading.RLock()  # held while a pass adds into .grad (see the module doc)
+_numbers = attrgetter("_data")  # a Tensor's array (map(_numbers, parents): no Python call)
 
 
 # ============================================================================ public entry
@@ -113,13 +116,12 @@ def backward_steps(root: Any, grad: Any = None) -> Iterator[Step]:
 def _run(
     root: Any, seed: Any, create_graph: bool, accumulate: bool, wanted: Any = None
 ) -> dict[Any, Any]:
-    order = topological_order(root)
     if create_graph:
-        return _graph_pass(order, seed, accumulate, wanted)
+        return _graph_pass(topological_order(root), seed, accumulate, wanted)
     if isinstance(root, Value):
-        return _scalar_pass(order, seed, accumulate, wanted)
+        return _scalar_pass(topological_order(root), seed, accumulate, wanted)
     with ieee.quiet():  # IEEE inf and nan, without NumPy's warnings
-        return _tensor_pass(order, seed, accumulate, wanted)
+        return _tensor_pass(root, seed, accumulate, wanted)
 
 
 def _scalar_pass(order: list[Value], seed: float, accumulate: bool, wanted: Any) -> dict:
@@ -163,22 +165,28 @@ def _scalar_pass(order: list[Value], seed: float, accumulate: bool, wanted: Any)
     return found
 
 
-def _tensor_pass(order: list[Any], seed: np.ndarray, accumulate: bool, wanted: Any) -> dict:
+def _tensor_pass(root: Any, seed: np.ndarray, accumulate: bool, wanted: Any) -> dict:
     """The Tensor pass: each op's VJP, then summed back to the operand's shape.
+
+    The order needs no sort: every Tensor op node has its own tick of the engine's clock,
+    later than its operands' (graph.py), so taking the reached nodes latest tick first (a
+    heap) gives each node after every node that uses it, as a reversed topological order
+    does. This is PyTorch's order too. Leaves have no rule to call, and take their gradient
+    at the end.
 
     No two tensors ever share a ``.grad`` array. A VJP may hand back g itself or a view of
     it (``+`` passes g through, ``reshape`` gives a view): such a gradient is *borrowed*, and
     is copied before it becomes a ``.grad``; a fresh array, or a sum of two, is used as is.
     """
     found: dict[Any, np.ndarray] = {}
-    grads: dict[Any, np.ndarray] = {order[-1]: seed}
+    grads: dict[Any, np.ndarray] = {root: seed}
     borrowed: set[Any] = set()
     pop, get = grads.pop, grads.get
+    heap = [(-root._time, root)] if root._op is not None else []
     with _pass_lock:
-        for node in reversed(order):
-            g = pop(node, None)
-            if g is None:
-                continue
+        while heap:
+            node = heappop(heap)[1]
+            g = pop(node)
             if accumulate:
                 if node.grad is None:
                     node.grad = g.copy() if node in borrowed else g
@@ -186,30 +194,38 @@ def _tensor_pass(order: list[Any], seed: np.ndarray, accumulate: bool, wanted: A
                     node.grad = node.grad + g
             elif node in wanted:
                 found[node] = g
-            op = node._op
-            if op is None:
-                continue
             parents = node.parents
             t = node._time
             for p in parents:
                 if p._time > t:
-                    _check_fresh(node, parents)  # raises, naming the changed operand
-            downs = op.vjp(g, *[p._data for p in parents], node._data)
+                    raise _stale(node, p)  # its numbers changed after node was made
+            downs = node._op.vjp(g, *map(_numbers, parents), node._data)
             for p, d in zip(parents, downs):  # noqa: B905
                 if d is None or not p.requires_grad:
                     continue
                 if type(d) is not np.ndarray:
                     d = d() if callable(d) else np.asarray(d)  # a deferred gradient, or a scalar
-                if d.shape != p._data.shape or d.dtype is not p._data.dtype:
+                data = p._data
+                if d.shape != data.shape or d.dtype is not data.dtype:
                     d = _fit(d, p)  # broadcast back, or cast (dtypes are singletons)
                 prev = get(p)
                 if prev is None:
                     grads[p] = d
+                    if p._op is not None:
+                        heappush(heap, (-p._time, p))  # reached: its turn comes by its tick
                     if d is g or d.base is not None:
                         borrowed.add(p)
                 else:
                     grads[p] = prev + d
                     borrowed.discard(p)
+        for leaf, g in grads.items():  # what is left: the leaves (and a leaf root)
+            if accumulate:
+                if leaf.grad is None:
+                    leaf.grad = g.copy() if leaf in borrowed else g
+                else:
+                    leaf.grad = leaf.grad + g
+            elif leaf in wanted:
+                found[leaf] = g
     return found
 
 

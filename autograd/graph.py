@@ -10,6 +10,7 @@ The walk is an explicit stack, never recursion, so a chain of a million nodes is
 from __future__ import annotations
 
 import gc
+import itertools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -111,7 +112,16 @@ class gc_paused:  # noqa: N801 (used as a function: ``with gc_paused():``)
                     gc.enable()
 
 
-_clock = [0]  # the engine's clock: one tick per in-place change of a leaf (see bump_version)
+# The engine's clock. ``_ticks`` gives one tick per Tensor node made and per in-place change
+# of a leaf (``next`` on it is atomic under the GIL, so no two get the same tick); a node
+# records the tick it was made at, and an operand with a later tick was changed since.
+# Along every edge of a Tensor graph the ticks increase, so the backward pass can take the
+# nodes in decreasing tick order instead of sorting the graph (see engine._tensor_pass).
+# Values, made by the tens of thousands, share a tick rather than take one each: ``_clock``
+# holds the tick of the latest in-place change, which a new Value records.
+_ticks = itertools.count(1)
+_clock = [0]
+_clock_lock = threading.Lock()
 
 
 def bump_version(*nodes: Any) -> None:
@@ -124,8 +134,10 @@ def bump_version(*nodes: Any) -> None:
     """
     for node in nodes:
         if hasattr(node, "_version"):
-            _clock[0] += 1
-            node._version = _clock[0]
+            with _clock_lock:  # two threads' steps: the clock never goes back
+                tick = next(_ticks)
+                _clock[0] = tick
+            node._version = tick
         else:
             bump_version(*node)
 

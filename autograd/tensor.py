@@ -53,7 +53,7 @@ import numpy as np
 from autograd import dmath as dm
 from autograd import ieee
 from autograd import engine
-from autograd.graph import _clock, modes
+from autograd.graph import _ticks, modes
 from autograd.op import ENGINES, Op, op
 from autograd.value import ELEMENTARY, SELU_ALPHA, SELU_SCALE, Step, install_elementary
 
@@ -436,11 +436,11 @@ def _cross_entropy_vjp(g: Any, z: Any, out: Any, target: _Targets) -> tuple[Any]
 def cross_entropy_op(z: np.ndarray, *, target: _Targets) -> np.ndarray:
     """mean_i (logsumexp(z_i) - z_i[t_i]) over the rows of z (N, C): one node, where
     ``-z.log_softmax(axis=1)[rows, t].mean()`` makes four (log-softmax, pick, mean, minus)."""
-    shifted = z - z.max(axis=-1, keepdims=True)  # every exponent <= 0: nothing overflows
+    shifted = z - _max_reduce(z, -1, keepdims=True)  # every exponent <= 0: no overflow
     e = np.exp(shifted)
-    s = e.sum(axis=-1, keepdims=True)
+    s = _add_reduce(e, -1, keepdims=True)
     # only the picked entries of the log-softmax are needed: log s_i - shifted_i[t_i]
-    loss = (np.log(s).reshape(-1) - shifted[target.rows, target.indices]).sum() / len(z)
+    loss = _add_reduce(np.log(s).reshape(-1) - shifted[target.rows, target.indices]) / len(z)
     if math.isfinite(loss):
         target.saved = (z, e, s)
         return loss
@@ -457,16 +457,24 @@ def cross_entropy(logits: Tensor, target: np.ndarray) -> Tensor:
     return _unary(cross_entropy_op._bound({"target": _Targets(target)}), logits)
 
 
+def _sum_rows(g: Any) -> Any:
+    """g summed over its first axis (np.add.reduce for arrays: no Python wrapper)."""
+    return _add_reduce(g, 0) if type(g) is np.ndarray else g.sum(axis=0)
+
+
+_add_reduce, _max_reduce = np.add.reduce, np.maximum.reduce
+
+
 def _linear_vjp(g: np.ndarray, x: np.ndarray, w: np.ndarray, *bias_out: np.ndarray) -> tuple:
     """dy/dx: g @ weight;  dy/dweight: g.T @ x (summed over every leading axis of x);
     dy/dbias: the sum of g over every leading axis."""
     if g.ndim == 2:  # the common case: a batch of rows
         if len(bias_out) == 2:
-            return (lambda: g @ w), (lambda: g.T @ x), (lambda: g.sum(axis=0))
+            return (lambda: g @ w), (lambda: g.T @ x), (lambda: _sum_rows(g))
         return (lambda: g @ w), (lambda: g.T @ x)
     nout, nin = w.shape
     g2, x2 = g.reshape(-1, nout), x.reshape(-1, nin)
-    d_bias = (lambda: g2.sum(axis=0),) if len(bias_out) == 2 else ()
+    d_bias = (lambda: _sum_rows(g2),) if len(bias_out) == 2 else ()
     return (lambda: g @ w, lambda: g2.T @ x2) + d_bias
 
 
@@ -491,19 +499,23 @@ def _linear_then_vjp(g: Any, x: Any, w: Any, *bias_out: Any, act: Op) -> tuple:
 
 
 @op(name="linear+{act.name}", vjp=_linear_then_vjp)
+@_ieee
 def linear_then(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, act: Op) -> Any:
     """act(x @ w.T + b), one node; ``act`` is one of FUSABLE's ops."""
-    affine = linear_op.forward(x, w, b)  # a fresh array: ours to overwrite
+    out = x @ w.T  # a fresh array: ours to overwrite
+    if b is not None:
+        out += b
     in_place = _IN_PLACE.get(act)
-    return in_place(affine) if in_place is not None else act.forward(affine)
+    if in_place is None:
+        return act.forward(out)
+    ufunc, args = in_place
+    return ufunc(out, *args, out=out)
 
 
 #: The activations a Linear layer can apply in its own node, by name.
 FUSABLE: dict[str, Op] = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid}
-_IN_PLACE = {
-    relu: lambda z: np.maximum(z, 0.0, out=z),
-    tanh: lambda z: np.tanh(z, out=z),
-}
+_IN_PLACE = {relu: (np.maximum, (0.0,)), tanh: (np.tanh, ())}  # as ufunc(z, *args, out=z)
+_LINEAR_THEN = {name: linear_then.bind(act=act) for name, act in FUSABLE.items()}
 
 
 # ---------------------------------------------------------------------------- elementary
@@ -841,14 +853,19 @@ def _einsum(spec: str, *xs: Any) -> Any:
     return einsum(spec, *xs)
 
 
+_F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)  # singletons: compared with "is"
+
+
 def _as_array(data: object) -> np.ndarray:
     """The float ndarray a Tensor stores (float32 stays float32, anything else is float64).
 
     An ndarray of float64 or float32 is used as is (no copy, like ``torch.from_numpy``);
     numbers, nested lists and integer or boolean arrays become float64.
     """
-    if type(data) is np.ndarray and (data.dtype == np.float64 or data.dtype == np.float32):
-        return data
+    if type(data) is np.ndarray:
+        dtype = data.dtype  # usually the singleton; an unpickled array's is an equal copy
+        if dtype is _F64 or dtype is _F32 or dtype == _F64 or dtype == _F32:
+            return data
     if isinstance(data, Tensor):
         raise TypeError("Tensor(...) got a Tensor; use it directly, or t.detach() for a leaf")
     if data is None or isinstance(data, (str, bytes)):
@@ -886,7 +903,7 @@ def _node(data: Any, op: Op, parents: tuple[Tensor, ...]) -> Tensor:
                 out.requires_grad = True
                 out._op = op
                 out.parents = parents
-                out._time = _clock[0]  # when it was made, to catch operands changed since
+                out._time = next(_ticks)  # when it was made, to catch operands changed since
                 return out
     out.requires_grad = False
     out._op = None
@@ -1005,9 +1022,10 @@ class Tensor:
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._data = _as_array(value)
-        _clock[0] += 1  # bump_version(self), inline: every optimizer step comes through here
-        self._time = _clock[0]
+        if type(value) is not np.ndarray or (value.dtype is not _F64 and value.dtype is not _F32):
+            value = _as_array(value)
+        self._data = value
+        self._time = next(_ticks)  # bump_version(self), inline: every optimizer step comes here
 
     @property
     def op(self) -> str:
@@ -1715,13 +1733,12 @@ def linear(
     """
     op = linear_op
     if activation is not None:
-        op = FUSABLE.get(activation) if isinstance(activation, str) else None
+        op = _LINEAR_THEN.get(activation) if isinstance(activation, str) else None
         if op is None:
             raise ValueError(
                 f"linear: activation must be one of {sorted(FUSABLE)} or None, got "
                 f"{activation!r}"
             )
-        op = linear_then.bind(act=op)
     if not isinstance(x, Tensor):
         x = Tensor(x, role="input")
     if not isinstance(weight, Tensor) or not (bias is None or isinstance(bias, Tensor)):
@@ -1730,7 +1747,9 @@ def linear(
         raise ValueError(f"linear: weight must be (nout, nin), got shape {weight._data.shape}")
     operands = (x, weight) if bias is None else (x, weight, bias)
     try:
-        out = op.forward(*[t._data for t in operands])
+        out = op.forward(x._data, weight._data) if bias is None else op.forward(
+            x._data, weight._data, bias._data
+        )
     except ValueError as e:
         raise ValueError(
             f"linear: input of shape {x._data.shape} does not fit weight {weight._data.shape}"

@@ -166,7 +166,12 @@ class Sequential(Module):
 
     def __call__(self, x: Any) -> Any:
         for layer, activation in self._plan:
-            x = layer(x) if activation is None else layer(x, activation)
+            if activation is None:
+                x = layer(x)
+            else:  # a Linear and the activation after it: one node
+                if type(x) is not Tensor:
+                    x = _as_tensor(x, "Linear")
+                x = linear(x, layer.weight, layer.bias, activation)
         return x
 
     def __len__(self) -> int:

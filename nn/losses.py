@@ -260,13 +260,14 @@ def cross_entropy(logits: Any, target: Any) -> Value | Tensor:
     d/dz_j = softmax(z)_j - [j == t]: finite for any logits.
     """
     if _is_tensor(logits, "cross_entropy"):
-        if logits.ndim not in (1, 2) or logits.size == 0:
+        shape = logits._data.shape
+        if len(shape) not in (1, 2) or 0 in shape:
             raise ValueError(
                 "cross_entropy: logits must have shape (C,) for one sample or (N, C) for a "
-                f"batch, got {logits.shape}"
+                f"batch, got {shape}"
             )
-        rows = logits if logits.ndim == 2 else logits.reshape(1, -1)
-        n, c = rows.shape
+        rows = logits if len(shape) == 2 else logits.reshape(1, -1)
+        n, c = rows._data.shape
         classes = _class_indices(target, n, c)
         # One node (autograd.tensor.cross_entropy): its VJP is (softmax(z) - onehot(t)) / N
         return tensor_cross_entropy(rows, classes)
@@ -282,6 +283,9 @@ def cross_entropy(logits: Any, target: Any) -> Value | Tensor:
     return _mean([logsumexp(zs) - zs[c] for zs, c in zip(rows, classes.tolist(), strict=True)])
 
 
+_UNSIGNED = {n: np.dtype(f"u{n}") for n in (1, 2, 4, 8)}
+
+
 def _class_indices(target: Any, n: int, c: int) -> np.ndarray:
     """n class indices in 0 .. c-1 as an int array, or the error that says what is wrong."""
     if isinstance(target, Tensor):
@@ -295,8 +299,10 @@ def _class_indices(target: Any, n: int, c: int) -> np.ndarray:
     classes = classes.reshape(-1)
     if len(classes) != n:
         raise ValueError(f"cross_entropy: {n} samples but {len(classes)} targets")
-    # NumPy would read -1 as the last class: refuse it (two reductions when all is well)
-    if len(classes) and (classes.min() < 0 or classes.max() >= c):
+    # NumPy would read -1 as the last class: refuse it. Seen as unsigned, a negative class is
+    # huge, so one reduction checks both ends.
+    unsigned = classes.view(_UNSIGNED[classes.itemsize]) if classes.dtype.kind == "i" else classes
+    if len(classes) and np.maximum.reduce(unsigned) >= c:
         bad = (classes < 0) | (classes >= c)
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
