@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from functools import partial
 from collections.abc import Iterator, Sequence
 from typing import Any, Union
 
@@ -355,7 +356,7 @@ def absolute(x: np.ndarray) -> np.ndarray:
 # d/dx max(0, x) = 1 for x > 0, else 0 (relu'(0) = 0); nan passes its gradient, as PyTorch.
 # Read from the output (out > 0 exactly where x > 0, and out is nan where x is), so that a
 # Linear layer can apply relu inside its own node (see linear_then).
-@op(vjp=lambda g, x, out: (dm.where(dm.value(out) <= 0.0, 0.0, g),))
+@op(vjp=lambda g, x, out: (dm.where(out <= 0.0, 0.0, g),))  # a Tensor's <= gives an array
 def relu(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0.0)
 
@@ -462,13 +463,20 @@ def _sum_rows(g: Any) -> Any:
     return _add_reduce(g, 0) if type(g) is np.ndarray else g.sum(axis=0)
 
 
-_add_reduce, _max_reduce = np.add.reduce, np.maximum.reduce
+_add_reduce, _max_reduce, _matmul = np.add.reduce, np.maximum.reduce, np.matmul
 
 
 def _linear_vjp(g: np.ndarray, x: np.ndarray, w: np.ndarray, *bias_out: np.ndarray) -> tuple:
     """dy/dx: g @ weight;  dy/dweight: g.T @ x (summed over every leading axis of x);
-    dy/dbias: the sum of g over every leading axis."""
-    if g.ndim == 2:  # the common case: a batch of rows
+    dy/dbias: the sum of g over every leading axis.
+
+    Each entry is deferred (a function the backward calls only if that operand needs a
+    gradient: the first layer's input never does). On arrays, the deferred products are
+    ``partial(np.matmul, ...)``: calling one runs no Python code of ours."""
+    if type(g) is np.ndarray and g.ndim == 2:  # the common case: a batch of rows, numbers
+        d_x, d_w = partial(_matmul, g, w), partial(_matmul, g.T, x)
+        return (d_x, d_w, partial(_add_reduce, g, 0)) if len(bias_out) == 2 else (d_x, d_w)
+    if g.ndim == 2:  # nodes (create_graph)
         if len(bias_out) == 2:
             return (lambda: g @ w), (lambda: g.T @ x), (lambda: _sum_rows(g))
         return (lambda: g @ w), (lambda: g.T @ x)
