@@ -78,21 +78,20 @@ def where(condition: np.ndarray, a: Any, b: Any) -> Any:
     """a where ``condition`` holds, else b (``np.where``). ``condition`` is computed from
     numbers (``value(x) > 0``), never differentiated; a and b may be Tensors, and then the
     result is a Tensor whose gradient goes to a or b by the same condition (select)."""
-    ta, tb = type(a), type(b)
-    if ta is np.ndarray or tb is np.ndarray or ta is float or tb is float:  # numbers (fast)
+    if isinstance(a, _NUMBERS) and isinstance(b, _NUMBERS):
         if type(condition) is np.ndarray and condition.size > _SELECT_BY_PRODUCT:
+            ta, tb = type(a), type(b)
             if tb is float and b == 0.0 and ta is np.ndarray:
                 return _select(condition, a)
             if ta is float and a == 0.0 and tb is np.ndarray:
                 return _select(~condition, b)
-        if not (_is_node(a) or _is_node(b)):
-            return _np_where(condition, a, b)
-    elif not (_is_node(a) or _is_node(b)):
         return _np_where(condition, a, b)
     from autograd.tensor import where as tensor_where
 
     return tensor_where(condition, a, b)
 
+
+_NUMBERS = (np.ndarray, float, int, np.generic)  # what is not a graph node
 
 # np.where without its __array_function__ dispatch (a Python call): rules give it arrays
 _np_where = getattr(np.where, "_implementation", np.where)
@@ -110,8 +109,10 @@ def _select(mask: np.ndarray, a: np.ndarray) -> np.ndarray:
     finite, and np.where decides instead."""
     if mask.shape != a.shape:
         return np.where(mask, a, 0.0)
-    picked = a * mask
-    if math.isfinite(picked.sum()):
+    with ieee.quiet():  # inf * 0 and inf - inf are the cases checked for, not warned about
+        picked = a * mask
+        total = picked.sum()
+    if math.isfinite(total):
         return picked
     return np.where(mask, a, 0.0)
 

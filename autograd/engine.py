@@ -13,6 +13,12 @@
 back here, in one place, over the axes along which the parent was broadcast. The driver
 knows nothing about particular ops.
 
+The Tensor pass reaches the same order without sorting: each Tensor op node takes a tick of
+the engine's clock when it is made, later than its operands' ticks, so popping the reached
+nodes latest tick first (a heap, as PyTorch's engine does) gives every node after all the
+nodes that use it. A Tensor graph has few nodes with big arrays; the walk was a tenth of its
+step. Values, tens of thousands per graph, share ticks and keep the walk.
+
 Three promises, each kept in one place below:
 - The pass keeps its gradients in its own dict, never on the nodes: two threads may run
   backward through shared parameters at once, and each adds its full share to ``.grad``
@@ -44,6 +50,7 @@ from autograd.value import _MANY, Edge, Step, Value, _as_float, _lift
 
 _pass_lock = threading.RLock()  # held while a pass adds into .grad (see the module doc)
 _numbers = attrgetter("_data")  # a Tensor's array (map(_numbers, parents): no Python call)
+_tick = attrgetter("_time")  # when it was made or last changed (graph._ticks)
 
 
 # ============================================================================ public entry
@@ -182,23 +189,20 @@ def _tensor_pass(root: Any, seed: np.ndarray, accumulate: bool, wanted: Any) -> 
     grads: dict[Any, np.ndarray] = {root: seed}
     borrowed: set[Any] = set()
     pop, get = grads.pop, grads.get
-    heap = [(-root._time, root)] if root._op is not None else []
+    # (-tick, id, node): latest tick first; id breaks the tie of a node and its copy.copy
+    heap = [(-root._time, id(root), root)] if root._op is not None else []
     with _pass_lock:
         while heap:
-            node = heappop(heap)[1]
+            node = heappop(heap)[2]
             g = pop(node)
             if accumulate:
-                if node.grad is None:
-                    node.grad = g.copy() if node in borrowed else g
-                else:
-                    node.grad = node.grad + g
+                grad = node.grad
+                node.grad = (g.copy() if node in borrowed else g) if grad is None else grad + g
             elif node in wanted:
                 found[node] = g
             parents = node.parents
-            t = node._time
-            for p in parents:
-                if p._time > t:
-                    raise _stale(node, p)  # its numbers changed after node was made
+            if max(map(_tick, parents)) > node._time:
+                _check_fresh(node, parents)  # raises: an operand changed after node was made
             downs = node._op.vjp(g, *map(_numbers, parents), node._data)
             for p, d in zip(parents, downs):  # noqa: B905
                 if d is None or not p.requires_grad:
@@ -212,20 +216,23 @@ def _tensor_pass(root: Any, seed: np.ndarray, accumulate: bool, wanted: Any) -> 
                 if prev is None:
                     grads[p] = d
                     if p._op is not None:
-                        heappush(heap, (-p._time, p))  # reached: its turn comes by its tick
+                        heappush(heap, (-p._time, id(p), p))  # reached: its turn is its tick
                     if d is g or d.base is not None:
                         borrowed.add(p)
                 else:
                     grads[p] = prev + d
                     borrowed.discard(p)
-        for leaf, g in grads.items():  # what is left: the leaves (and a leaf root)
-            if accumulate:
-                if leaf.grad is None:
-                    leaf.grad = g.copy() if leaf in borrowed else g
-                else:
-                    leaf.grad = leaf.grad + g
-            elif leaf in wanted:
-                found[leaf] = g
+        # What is left are the leaves (and a leaf root)
+        if not accumulate:
+            found.update((leaf, g) for leaf, g in grads.items() if leaf in wanted)
+        elif not borrowed:
+            for leaf, g in grads.items():
+                grad = leaf.grad
+                leaf.grad = g if grad is None else grad + g
+        else:
+            for leaf, g in grads.items():
+                grad = leaf.grad
+                leaf.grad = (g.copy() if leaf in borrowed else g) if grad is None else grad + g
     return found
 
 

@@ -6,9 +6,9 @@ batch run side by side:
 
 - "numpy": the textbook equations written out by hand, no autodiff (forward z = a W.T + b,
   a = relu(z); softmax - one-hot for the output delta; then BP2-BP4 layer by layer);
-- "tensor": gradflow's Tensor engine with nn.Sequential(nn.Linear, nn.ReLU, ...) and the
-  cross-entropy as ``nn.cross_entropy`` (one fused node); autodiff does the
-  backward pass;
+- "tensor": gradflow's Tensor engine with nn.Sequential(nn.Linear, nn.ReLU, ...) (which
+  runs each Linear and its ReLU as one node) and the cross-entropy as ``nn.cross_entropy``
+  (one node, which keeps its softmax for the backward); autodiff does the backward pass;
 - "torch": PyTorch CPU nn + F.cross_entropy + optim.SGD (skipped when PyTorch is absent).
 
 Before timing, the three must agree on the loss and every gradient. Each timing round runs the
