@@ -79,7 +79,11 @@ def where(condition: np.ndarray, a: Any, b: Any) -> Any:
     numbers (``value(x) > 0``), never differentiated; a and b may be Tensors, and then the
     result is a Tensor whose gradient goes to a or b by the same condition (select)."""
     if isinstance(a, _NUMBERS) and isinstance(b, _NUMBERS):
-        if type(condition) is np.ndarray and condition.size > _SELECT_BY_PRODUCT:
+        if (
+            type(condition) is np.ndarray
+            and condition.size > _SELECT_BY_PRODUCT
+            and condition.dtype is _BOOL
+        ):
             ta, tb = type(a), type(b)
             if tb is float and b == 0.0 and ta is np.ndarray:
                 return _select(condition, a)
@@ -92,6 +96,7 @@ def where(condition: np.ndarray, a: Any, b: Any) -> Any:
 
 
 _NUMBERS = (np.ndarray, float, int, np.generic)  # what is not a graph node
+_BOOL = np.dtype(bool)
 
 # np.where without its __array_function__ dispatch (a Python call): rules give it arrays
 _np_where = getattr(np.where, "_implementation", np.where)
@@ -107,13 +112,13 @@ def _select(mask: np.ndarray, a: np.ndarray) -> np.ndarray:
     """``np.where(mask, a, 0.0)`` as ``a * mask``. The two differ only where a is inf or nan
     outside the mask (inf * 0 = nan, where select gives 0); the product's sum is then not
     finite, and np.where decides instead."""
-    if mask.shape != a.shape:
+    if mask.shape != a.shape or a.dtype.kind != "f":
         return np.where(mask, a, 0.0)
     with ieee.quiet():  # inf * 0 and inf - inf are the cases checked for, not warned about
         picked = a * mask
         total = picked.sum()
     if math.isfinite(total):
-        return picked
+        return np.add(picked, 0.0, out=picked)  # -0.0 (a negative times False) becomes 0.0
     return np.where(mask, a, 0.0)
 
 

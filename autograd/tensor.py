@@ -45,15 +45,14 @@ from __future__ import annotations
 
 import math
 import numbers
-from functools import partial
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any, Union
 
 import numpy as np
 
 from autograd import dmath as dm
-from autograd import ieee
-from autograd import engine
+from autograd import engine, ieee
 from autograd.graph import _ticks, modes
 from autograd.op import ENGINES, Op, op
 from autograd.value import ELEMENTARY, SELU_ALPHA, SELU_SCALE, Step, install_elementary
@@ -1744,8 +1743,7 @@ def linear(
         op = _LINEAR_THEN.get(activation) if isinstance(activation, str) else None
         if op is None:
             raise ValueError(
-                f"linear: activation must be one of {sorted(FUSABLE)} or None, got "
-                f"{activation!r}"
+                f"linear: activation must be one of {sorted(FUSABLE)} or None, got {activation!r}"
             )
     if not isinstance(x, Tensor):
         x = Tensor(x, role="input")
@@ -1755,8 +1753,10 @@ def linear(
         raise ValueError(f"linear: weight must be (nout, nin), got shape {weight._data.shape}")
     operands = (x, weight) if bias is None else (x, weight, bias)
     try:
-        out = op.forward(x._data, weight._data) if bias is None else op.forward(
-            x._data, weight._data, bias._data
+        out = (
+            op.forward(x._data, weight._data)
+            if bias is None
+            else op.forward(x._data, weight._data, bias._data)
         )
     except ValueError as e:
         raise ValueError(

@@ -283,7 +283,7 @@ def cross_entropy(logits: Any, target: Any) -> Value | Tensor:
     return _mean([logsumexp(zs) - zs[c] for zs, c in zip(rows, classes.tolist(), strict=True)])
 
 
-_UNSIGNED = {n: np.dtype(f"u{n}") for n in (1, 2, 4, 8)}
+_UNSIGNED = {np.dtype(f"i{n}"): np.dtype(f"u{n}") for n in (1, 2, 4, 8)}  # native order
 
 
 def _class_indices(target: Any, n: int, c: int) -> np.ndarray:
@@ -301,8 +301,12 @@ def _class_indices(target: Any, n: int, c: int) -> np.ndarray:
         raise ValueError(f"cross_entropy: {n} samples but {len(classes)} targets")
     # NumPy would read -1 as the last class: refuse it. Seen as unsigned, a negative class is
     # huge, so one reduction checks both ends.
-    unsigned = classes.view(_UNSIGNED[classes.itemsize]) if classes.dtype.kind == "i" else classes
-    if len(classes) and np.maximum.reduce(unsigned) >= c:
+    unsigned = classes.view(_UNSIGNED[classes.dtype]) if classes.dtype in _UNSIGNED else classes
+    if len(classes) and (
+        np.maximum.reduce(unsigned) >= c
+        if unsigned.dtype.kind == "u"
+        else (classes.min() < 0 or classes.max() >= c)  # a big-endian int array, say
+    ):
         bad = (classes < 0) | (classes >= c)
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
