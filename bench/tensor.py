@@ -9,6 +9,10 @@ batch run side by side:
 - "tensor": gradflow's Tensor engine with nn.Sequential(nn.Linear, nn.ReLU, ...) (which
   runs each Linear and its ReLU as one node) and the cross-entropy as ``nn.cross_entropy``
   (one node, which keeps its softmax for the backward); autodiff does the backward pass;
+- "tape": the least an autodiff engine in Python can do: the forward records one closure per
+  layer on a list, the backward calls them in reverse. The same NumPy calls as the engine,
+  without nodes, ops, checks or a graph. It is a floor for the engine's overhead, not a
+  competitor: the gap between "tensor" and "tape" is the engine's own Python;
 - "torch": PyTorch CPU nn + F.cross_entropy + optim.SGD (skipped when PyTorch is absent).
 
 Before timing, the three must agree on the loss and every gradient. Each timing round runs the
@@ -27,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd import dmath
 from autograd.tensor import Tensor
 from nn.linear import Linear, ReLU, Sequential
 from nn.losses import cross_entropy
@@ -152,6 +157,64 @@ class GradflowTensor:
         return [p.grad for p in self.params]
 
 
+class Tape:
+    """A tape of closures: the Tensor engine's NumPy calls with none of its machinery."""
+
+    name = "tape"
+
+    def __init__(self, params: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> None:
+        self.params = [p.copy() for p in params]
+        self.X, self.y, self.rows = X, y, np.arange(len(y))
+
+    def forward(self) -> None:
+        W1, b1, W2, b2, W3, b3 = self.params
+        tape: list[Any] = []
+        grads: list[Any] = [None] * 6
+
+        def linear(x: np.ndarray, W: np.ndarray, b: np.ndarray, i: int, relu: bool) -> Any:
+            out = x @ W.T
+            out += b
+            if relu:
+                np.maximum(out, 0.0, out=out)
+
+            def back(g: np.ndarray) -> np.ndarray:
+                if relu:
+                    g = dmath.where(out <= 0.0, 0.0, g)  # the engine's select
+                grads[i], grads[i + 1] = g.T @ x, np.add.reduce(g, 0)
+                return g @ W if i else g  # the input needs no gradient
+
+            tape.append(back)
+            return out
+
+        z3 = linear(linear(linear(self.X, W1, b1, 0, True), W2, b2, 2, True), W3, b3, 4, False)
+        shifted = z3 - np.maximum.reduce(z3, -1, keepdims=True)
+        e = np.exp(shifted)
+        s = np.add.reduce(e, -1, keepdims=True)
+        n = len(z3)
+        self.loss = np.add.reduce(np.log(s).reshape(-1) - shifted[self.rows, self.y]) / n
+
+        def back_loss(g: np.ndarray) -> np.ndarray:
+            d = e * ((g / n) / s)
+            d[self.rows, self.y] -= g / n
+            return d
+
+        tape.append(back_loss)
+        self.tape, self.grads = tape, grads
+
+    def backward(self) -> None:
+        g = np.ones((), dtype=self.X.dtype)
+        for back in reversed(self.tape):
+            g = back(g)
+
+    def update(self) -> None:
+        for p, g in zip(self.params, self.grads, strict=True):
+            p -= LR * g
+        self.tape = self.grads = None
+
+    def gradients(self) -> list[np.ndarray]:
+        return self.grads
+
+
 class TorchCPU:
     """PyTorch nn.Sequential + F.cross_entropy + optim.SGD on the CPU."""
 
@@ -203,7 +266,7 @@ def check_agreement(batch: int, dtype: Any) -> None:
 
 
 def implementations() -> list[type]:
-    found: list[type] = [HandNumpy, GradflowTensor]
+    found: list[type] = [HandNumpy, GradflowTensor, Tape]
     if torch is not None:
         found.append(TorchCPU)
     return found
@@ -296,7 +359,7 @@ def _run() -> None:
     )
     header = (
         f"{'batch':>5} {'dtype':>7} | {'numpy':>8} {'tensor':>8} {'ratio':>6} | "
-        f"{'fwd':>7} {'bwd':>7} {'bwd/fwd':>7} {'numpy b/f':>9}"
+        f"{'fwd':>7} {'bwd':>7} {'bwd/fwd':>7} {'numpy b/f':>9} | {'tape/np':>7}"
     )
     if torch is not None:
         header += f" | {'torch':>8} {'torch/np':>8} {'tensor/torch':>12}"
@@ -318,7 +381,8 @@ def _run() -> None:
                 f"{fastest(rounds, 'tensor', 'step'):>8.1f} {found['ratio']:>6.2f} | "
                 f"{fastest(rounds, 'tensor', 'forward'):>7.1f} "
                 f"{fastest(rounds, 'tensor', 'backward'):>7.1f} {found['bwd/fwd']:>7.2f} "
-                f"{ratio(rounds, 'numpy', 'numpy', 'backward', 'forward'):>9.2f}"
+                f"{ratio(rounds, 'numpy', 'numpy', 'backward', 'forward'):>9.2f} | "
+                f"{ratio(rounds, 'tape', 'numpy'):>7.2f}"
             )
             if "torch" in rounds:
                 found["tensor/torch"] = ratio(rounds, "tensor", "torch")

@@ -8,7 +8,7 @@ and on the parameters after an SGD step, or the timings compare different work.
 import numpy as np
 import pytest
 
-from bench.tensor import GradflowTensor, HandNumpy, check_agreement, make_problem
+from bench.tensor import GradflowTensor, HandNumpy, Tape, check_agreement, make_problem
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -31,3 +31,15 @@ def test_engine_gradients_equal_the_textbook_backprop_equations(dtype):
 
 def test_check_agreement_runs_without_pytorch():
     check_agreement(batch=8, dtype=np.float64)  # raises AssertionError on any disagreement
+
+
+@pytest.mark.parametrize("batch", [1, 16, 20_000 // 128 + 1])  # the last takes the product path
+def test_the_tape_floor_computes_the_textbook_gradients(batch):
+    params, X, y = make_problem(batch=batch, dtype=np.float64, seed=5)
+    hand, tape = HandNumpy(params, X, y), Tape(params, X, y)
+    for impl in (hand, tape):
+        impl.forward()
+        impl.backward()
+    assert float(tape.loss) == pytest.approx(float(hand.loss), rel=1e-12)
+    for mine, textbook in zip(tape.gradients(), hand.gradients(), strict=True):
+        np.testing.assert_allclose(mine, textbook, rtol=1e-12, atol=1e-15)
