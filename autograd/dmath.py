@@ -89,7 +89,7 @@ def where(condition: np.ndarray, a: Any, b: Any) -> Any:
                 return _select(condition, a)
             if ta is float and a == 0.0 and tb is np.ndarray:
                 return _select(~condition, b)
-        return _np_where(condition, a, b)
+        return np.where(condition, a, b)
     from autograd.tensor import where as tensor_where
 
     return tensor_where(condition, a, b)
@@ -97,9 +97,6 @@ def where(condition: np.ndarray, a: Any, b: Any) -> Any:
 
 _NUMBERS = (np.ndarray, float, int, np.generic)  # what is not a graph node
 _BOOL = np.dtype(bool)
-
-# np.where without its __array_function__ dispatch (a Python call): rules give it arrays
-_np_where = getattr(np.where, "_implementation", np.where)
 
 
 # np.where walks a random mask element by element, with a branch each: past about 16k

@@ -32,34 +32,19 @@ def topological_order(root: Node) -> list[Any]:
     # Each stack entry is (node, iterator over its parents); a node is emitted once all of
     # its parents have been emitted.
     stack: list[tuple[Any, Iterator[Any]]] = [(root, iter(root.parents))]
-    if _walk(stack, visited, order, _SMALL_GRAPH):
-        return order
-    # A big graph: the stack's tuples would wake the cycle collector again and again (see
-    # gc_paused), so the rest of the walk runs with it paused. A small one is not worth it.
+    # The stack's tuples would wake the cycle collector on a big graph (see gc_paused).
     with gc_paused():
-        _walk(stack, visited, order, None)
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if parent not in visited:
+                    visited.add(parent)
+                    stack.append((parent, iter(parent.parents)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
     return order
-
-
-_SMALL_GRAPH = 2000  # nodes walked before topological_order pauses the collector
-
-
-def _walk(stack: list[Any], visited: set[Any], order: list[Any], limit: int | None) -> bool:
-    """Continue the walk until the stack is empty (True) or ``order`` reaches ``limit``."""
-    append, pop, add = order.append, stack.pop, visited.add
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent not in visited:
-                add(parent)
-                stack.append((parent, iter(parent.parents)))
-                break
-        else:
-            pop()
-            append(node)
-            if len(order) == limit:
-                return not stack
-    return True
 
 
 class _Modes(threading.local):

@@ -436,25 +436,20 @@ def _cross_entropy_vjp(g: Any, z: Any, out: Any, target: _Targets) -> tuple[Any]
 def cross_entropy_op(z: np.ndarray, *, target: _Targets) -> np.ndarray:
     """mean_i (logsumexp(z_i) - z_i[t_i]) over the rows of z (N, C): one node, where
     ``-z.log_softmax(axis=1)[rows, t].mean()`` makes four (log-softmax, pick, mean, minus)."""
-    shifted = z - _max_reduce(z, -1, keepdims=True)  # every exponent <= 0: no overflow
+    shifted = z - _shift(z, -1)  # every exponent <= 0: nothing overflows
     e = np.exp(shifted)
-    s = _add_reduce(e, -1, keepdims=True)
+    s = e.sum(axis=-1, keepdims=True)
+    target.saved = (z, e, s)  # for the VJP: softmax(z) = e / s
     # only the picked entries of the log-softmax are needed: log s_i - shifted_i[t_i]
-    loss = _add_reduce(np.log(s).reshape(-1) - shifted[target.rows, target.indices]) / len(z)
-    if math.isfinite(loss):
-        target.saved = (z, e, s)
-        return loss
-    # an inf logit made inf - inf above: shift by 0 where the max is inf, as softmax does
-    shifted = z - _shift(z, -1)
-    lse = np.log(np.exp(shifted).sum(axis=-1))
-    return (lse - shifted[target.rows, target.indices]).mean()
+    return (np.log(s).reshape(-1) - shifted[target.rows, target.indices]).mean()
 
 
 def cross_entropy(logits: Tensor, target: np.ndarray) -> Tensor:
     """Softmax cross-entropy of logits (N, C) against N class indices, as one node whose VJP
     is (softmax(z) - onehot(t)) / N. ``nn.cross_entropy`` checks its arguments and calls it."""
-    # an op of its own per call (its targets and saved arrays are this node's), never cached
-    return _unary(cross_entropy_op._bound({"target": _Targets(target)}), logits)
+    # _Targets is unhashable, so bind makes an op of its own per call (never cached): its
+    # targets and saved arrays belong to this node
+    return _unary(cross_entropy_op.bind(target=_Targets(target)), logits)
 
 
 def _sum_rows(g: Any) -> Any:
@@ -462,7 +457,7 @@ def _sum_rows(g: Any) -> Any:
     return _add_reduce(g, 0) if type(g) is np.ndarray else g.sum(axis=0)
 
 
-_add_reduce, _max_reduce, _matmul = np.add.reduce, np.maximum.reduce, np.matmul
+_add_reduce, _matmul = np.add.reduce, np.matmul
 
 
 def _linear_vjp(g: np.ndarray, x: np.ndarray, w: np.ndarray, *bias_out: np.ndarray) -> tuple:
@@ -513,15 +508,12 @@ def linear_then(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, ac
     if b is not None:
         out += b
     in_place = _IN_PLACE.get(act)
-    if in_place is None:
-        return act.forward(out)
-    ufunc, args = in_place
-    return ufunc(out, *args, out=out)
+    return in_place(out) if in_place is not None else act.forward(out)
 
 
 #: The activations a Linear layer can apply in its own node, by name.
 FUSABLE: dict[str, Op] = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid}
-_IN_PLACE = {relu: (np.maximum, (0.0,)), tanh: (np.tanh, ())}  # as ufunc(z, *args, out=z)
+_IN_PLACE = {relu: lambda z: np.maximum(z, 0.0, out=z), tanh: lambda z: np.tanh(z, out=z)}
 _LINEAR_THEN = {name: linear_then.bind(act=act) for name, act in FUSABLE.items()}
 
 
@@ -860,7 +852,7 @@ def _einsum(spec: str, *xs: Any) -> Any:
     return einsum(spec, *xs)
 
 
-_F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)  # singletons: compared with "is"
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 def _as_array(data: object) -> np.ndarray:
@@ -869,10 +861,8 @@ def _as_array(data: object) -> np.ndarray:
     An ndarray of float64 or float32 is used as is (no copy, like ``torch.from_numpy``);
     numbers, nested lists and integer or boolean arrays become float64.
     """
-    if type(data) is np.ndarray:
-        dtype = data.dtype  # usually the singleton; an unpickled array's is an equal copy
-        if dtype is _F64 or dtype is _F32 or dtype == _F64 or dtype == _F32:
-            return data
+    if type(data) is np.ndarray and data.dtype in _FLOATS:  # "in": identity first, then ==
+        return data
     if isinstance(data, Tensor):
         raise TypeError("Tensor(...) got a Tensor; use it directly, or t.detach() for a leaf")
     if data is None or isinstance(data, (str, bytes)):
@@ -1029,9 +1019,7 @@ class Tensor:
 
     @data.setter
     def data(self, value: Any) -> None:
-        if type(value) is not np.ndarray or (value.dtype is not _F64 and value.dtype is not _F32):
-            value = _as_array(value)
-        self._data = value
+        self._data = _as_array(value)
         self._time = next(_ticks)  # bump_version(self), inline: every optimizer step comes here
 
     @property

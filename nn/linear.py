@@ -165,13 +165,8 @@ class Sequential(Module):
         self._plan = _plan(modules) if fuse else tuple((m, None) for m in modules)
 
     def __call__(self, x: Any) -> Any:
-        for layer, activation in self._plan:
-            if activation is None:
-                x = layer(x)
-            else:  # a Linear and the activation after it: one node
-                if type(x) is not Tensor:
-                    x = _as_tensor(x, "Linear")
-                x = linear(x, layer.weight, layer.bias, activation)
+        for layer, activation in self._plan:  # (a Linear, "relu"): the two as one node
+            x = layer(x) if activation is None else layer(x, activation)
         return x
 
     def __len__(self) -> int:

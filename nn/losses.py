@@ -283,9 +283,6 @@ def cross_entropy(logits: Any, target: Any) -> Value | Tensor:
     return _mean([logsumexp(zs) - zs[c] for zs, c in zip(rows, classes.tolist(), strict=True)])
 
 
-_UNSIGNED = {np.dtype(f"i{n}"): np.dtype(f"u{n}") for n in (1, 2, 4, 8)}  # native order
-
-
 def _class_indices(target: Any, n: int, c: int) -> np.ndarray:
     """n class indices in 0 .. c-1 as an int array, or the error that says what is wrong."""
     if isinstance(target, Tensor):
@@ -299,14 +296,8 @@ def _class_indices(target: Any, n: int, c: int) -> np.ndarray:
     classes = classes.reshape(-1)
     if len(classes) != n:
         raise ValueError(f"cross_entropy: {n} samples but {len(classes)} targets")
-    # NumPy would read -1 as the last class: refuse it. Seen as unsigned, a negative class is
-    # huge, so one reduction checks both ends.
-    unsigned = classes.view(_UNSIGNED[classes.dtype]) if classes.dtype in _UNSIGNED else classes
-    if len(classes) and (
-        np.maximum.reduce(unsigned) >= c
-        if unsigned.dtype.kind == "u"
-        else (classes.min() < 0 or classes.max() >= c)  # a big-endian int array, say
-    ):
+    # NumPy would read -1 as the last class: refuse it (two reductions when all is well)
+    if len(classes) and (classes.min() < 0 or classes.max() >= c):
         bad = (classes < 0) | (classes >= c)
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(

@@ -1081,7 +1081,7 @@ class FakeNode:
 
 def test_the_collector_is_restored_when_the_walk_raises_past_the_pause():
     chain = FakeNode()
-    for _ in range(3000):  # past the pause at 2000 nodes
+    for _ in range(3000):  # a walk long enough to trigger the collector if it were on
         chain = FakeNode(chain)
     root = FakeNode(chain, Broken())
     was_enabled = gc.isenabled()
