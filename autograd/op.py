@@ -106,6 +106,12 @@ class Op:
             op = self._family[key] = self._bound(params)
         return op
 
+    def fresh(self, **params: Any) -> Op:
+        """This op with ``params`` bound, as an op of its own that is not cached: for
+        parameters that belong to one node (its targets, what its forward saved for the
+        backward). ``bind`` comes here too for a parameter that cannot be hashed."""
+        return self._bound(params)
+
     def _bound(self, params: dict[str, Any]) -> Op:
         """A copy of this op with ``params`` bound into its forward and rules (no checks:
         this op's were made when it was declared)."""

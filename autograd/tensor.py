@@ -401,7 +401,7 @@ class _Targets:
     array (gradcheck perturbs the logits) computes the softmax afresh."""
 
     __slots__ = ("indices", "rows", "saved")
-    __hash__ = None  # type: ignore[assignment]  # one op per call, never cached (see Op.bind)
+    __hash__ = None  # type: ignore[assignment]  # so that Op.bind never caches one either
 
     def __init__(self, indices: np.ndarray) -> None:
         self.indices = indices
@@ -447,9 +447,9 @@ def cross_entropy_op(z: np.ndarray, *, target: _Targets) -> np.ndarray:
 def cross_entropy(logits: Tensor, target: np.ndarray) -> Tensor:
     """Softmax cross-entropy of logits (N, C) against N class indices, as one node whose VJP
     is (softmax(z) - onehot(t)) / N. ``nn.cross_entropy`` checks its arguments and calls it."""
-    # _Targets is unhashable, so bind makes an op of its own per call (never cached): its
-    # targets and saved arrays belong to this node
-    return _unary(cross_entropy_op.bind(target=_Targets(target)), logits)
+    # an op of its own per call (Op.fresh, never cached): its targets and saved arrays
+    # belong to this node
+    return _unary(cross_entropy_op.fresh(target=_Targets(target)), logits)
 
 
 def _sum_rows(g: Any) -> Any:

@@ -156,6 +156,21 @@ def test_every_node_of_an_op_shares_one_rule_and_parameters_bind_once():
     assert a.leaky_relu(0.1)._op is b.leaky_relu(0.1)._op
 
 
+def test_fresh_binds_parameters_into_an_op_of_its_own_every_time():
+    scale = autograd.op(lambda x, *, k: k * x, local=lambda x, out, k: (k,), name="times{k:g}")
+    one, two = scale.fresh(k=3.0), scale.fresh(k=3.0)
+    assert one is not two and one is not scale.bind(k=3.0)  # never cached
+    assert scale.bind(k=3.0) is scale.bind(k=3.0)  # bind is
+    y = one(Value(2.0))
+    assert (y.op, y.data) == ("times3", 6.0)
+    y.backward()
+    assert y.parents[0].grad == 3.0
+    # an unhashable parameter (an array) through bind takes the same path
+    weights = np.array([1.0, 2.0])
+    dot = autograd.op(lambda x, *, w: x * w, vjp=lambda g, x, out, w: (g * w,), name="times_w")
+    assert dot.bind(w=weights) is not dot.bind(w=weights)
+
+
 def test_one_registry_a_new_activation_is_one_entry_for_nn_and_viz():
     autograd.register_activation("sin", sin, init="xavier")
     try:
