@@ -50,7 +50,6 @@ from autograd.value import _MANY, Edge, Step, Value, _as_float, _lift
 
 _pass_lock = threading.RLock()  # held while a pass adds into .grad (see the module doc)
 _numbers = attrgetter("_data")  # a Tensor's array (map(_numbers, parents): no Python call)
-_tick = attrgetter("_time")  # when it was made or last changed (graph._ticks)
 
 
 # ============================================================================ public entry
@@ -200,9 +199,10 @@ def _tensor_pass(root: Any, seed: np.ndarray, accumulate: bool, wanted: Any) -> 
                 node.grad = (g.copy() if node in borrowed else g) if grad is None else grad + g
             elif node in wanted:
                 found[node] = g
-            parents = node.parents
-            if max(map(_tick, parents)) > node._time:
-                _check_fresh(node, parents)  # raises: an operand changed after node was made
+            parents, t = node.parents, node._time
+            for p in parents:  # an operand changed in place after node was made from it?
+                if p._time > t:
+                    raise _stale(node, p)
             downs = node._op.vjp(g, *map(_numbers, parents), node._data)
             for p, d in zip(parents, downs):  # noqa: B905
                 if d is None or not p.requires_grad:
