@@ -393,6 +393,55 @@ def softmax(x: np.ndarray, *, axis: int) -> np.ndarray:
     return _softmax(x, axis)
 
 
+_add_reduce, _matmul = np.add.reduce, np.matmul
+
+
+def class_targets(target: Any, n: int, c: int) -> tuple[np.ndarray, np.ndarray]:
+    """n class indices in 0 .. c-1, checked, and where each sits in an (n, c) array of logits.
+
+    Returns ``(classes, flat)``: the indices as an int array of shape (n,), and their flat
+    positions i*c + t_i, which ``take`` and ``put`` use to pick each row's target (one index
+    array instead of two: half the cost of ``z[rows, t]``). A wrong target raises an error
+    that says what is wrong: not ints, not n of them, or a class outside 0 .. c-1 (NumPy
+    would read -1 as the last class).
+    """
+    if isinstance(target, Tensor):
+        target = target._data
+    classes = target if type(target) is np.ndarray else np.asarray(target)
+    if classes.dtype.kind not in "iu":  # bool and float labels are mistakes, not classes
+        raise TypeError(
+            f"cross_entropy: targets must be class indices (ints), got {classes.dtype} "
+            f"values {classes.reshape(-1)[:5]}"
+        )
+    if classes.ndim != 1:
+        classes = classes.reshape(-1)
+    if len(classes) != n:
+        raise ValueError(f"cross_entropy: {n} samples but {len(classes)} targets")
+    try:  # checks 0 <= t_i < c on the way (no separate min and max)
+        flat = np.ravel_multi_index((_row_numbers(n), classes), (n, c))
+    except ValueError:
+        bad = (classes < 0) | (classes >= c)
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"cross_entropy: target {i} is class {int(classes[i])}, but there are {c} classes "
+            f"(0 to {c - 1})"
+        ) from None
+    return classes, flat
+
+
+_ROWS: dict[int, np.ndarray] = {}  # 0 .. n-1 for the batch sizes seen, read-only
+
+
+def _row_numbers(n: int) -> np.ndarray:
+    rows = _ROWS.get(n)
+    if rows is None:
+        if len(_ROWS) >= 64:
+            _ROWS.clear()
+        rows = _ROWS[n] = np.arange(n)
+        rows.flags.writeable = False
+    return rows
+
+
 class _Targets:
     """The class indices of one ``cross_entropy`` call, and what its forward saved for the
     backward: the softmax's numerators e = exp(z - max z) and their row sums s, so that the
@@ -400,12 +449,12 @@ class _Targets:
     belong to the logits array ``z`` they were computed from; a VJP asked about any other
     array (gradcheck perturbs the logits) computes the softmax afresh."""
 
-    __slots__ = ("indices", "rows", "saved")
+    __slots__ = ("indices", "flat", "saved")
     __hash__ = None  # type: ignore[assignment]  # so that Op.bind never caches one either
 
-    def __init__(self, indices: np.ndarray) -> None:
+    def __init__(self, indices: np.ndarray, flat: np.ndarray) -> None:
         self.indices = indices
-        self.rows = np.arange(len(indices))
+        self.flat = flat  # the targets' positions in the flattened (N, C) logits
         self.saved: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def __repr__(self) -> str:
@@ -424,10 +473,11 @@ def _cross_entropy_vjp(g: Any, z: Any, out: Any, target: _Targets) -> tuple[Any]
         else:
             p = _softmax(z, -1)
             p *= scale
-        p[target.rows, target.indices] -= scale
+        flat = target.flat
+        p.put(flat, p.take(flat) - scale)  # (put and take read p in C order, any layout)
         return (p,)
     onehot = np.zeros(z.shape, dtype=z.dtype)  # nodes (create_graph): the same, as ops
-    onehot[target.rows, target.indices] = 1.0
+    onehot.put(target.flat, 1.0)
     return ((z.softmax(axis=-1) - onehot) * (g / n),)
 
 
@@ -436,29 +486,35 @@ def _cross_entropy_vjp(g: Any, z: Any, out: Any, target: _Targets) -> tuple[Any]
 def cross_entropy_op(z: np.ndarray, *, target: _Targets) -> np.ndarray:
     """mean_i (logsumexp(z_i) - z_i[t_i]) over the rows of z (N, C): one node, where
     ``-z.log_softmax(axis=1)[rows, t].mean()`` makes four (log-softmax, pick, mean, minus)."""
-    shifted = z - _shift(z, -1)  # every exponent <= 0: nothing overflows
+    loss = _cross_entropy(z, target, np.maximum.reduce(z, -1, keepdims=True))
+    if not math.isfinite(loss):  # an inf logit: shifting by inf gives inf - inf
+        loss = _cross_entropy(z, target, _shift(z, -1))
+    return loss
+
+
+def _cross_entropy(z: np.ndarray, target: _Targets, m: np.ndarray) -> Any:
+    shifted = z - m  # shifted by the row's max, every exponent <= 0: nothing overflows
     e = np.exp(shifted)
-    s = e.sum(axis=-1, keepdims=True)
+    s = _add_reduce(e, -1, keepdims=True)
     target.saved = (z, e, s)  # for the VJP: softmax(z) = e / s
     # only the picked entries of the log-softmax are needed: log s_i - shifted_i[t_i]
-    picked = np.log(s).reshape(-1) - shifted[target.rows, target.indices]
-    return picked.sum() / len(picked)  # the mean (ndarray.mean runs ten lines of Python)
+    picked = np.log(s).reshape(-1) - shifted.take(target.flat)
+    return _add_reduce(picked) / len(picked)  # the mean (ndarray.mean: ten lines of Python)
 
 
-def cross_entropy(logits: Tensor, target: np.ndarray) -> Tensor:
+def cross_entropy(logits: Tensor, target: Any) -> Tensor:
     """Softmax cross-entropy of logits (N, C) against N class indices, as one node whose VJP
-    is (softmax(z) - onehot(t)) / N. ``nn.cross_entropy`` checks its arguments and calls it."""
+    is (softmax(z) - onehot(t)) / N. The targets are checked (``class_targets``)."""
+    n, c = logits._data.shape
     # an op of its own per call (Op.fresh, never cached): its targets and saved arrays
     # belong to this node
-    return _unary(cross_entropy_op.fresh(target=_Targets(target)), logits)
+    targets = _Targets(*class_targets(target, n, c))
+    return _unary(cross_entropy_op.fresh(target=targets), logits)
 
 
 def _sum_rows(g: Any) -> Any:
     """g summed over its first axis (np.add.reduce for arrays: no Python wrapper)."""
     return _add_reduce(g, 0) if type(g) is np.ndarray else g.sum(axis=0)
-
-
-_add_reduce, _matmul = np.add.reduce, np.matmul
 
 
 def _linear_vjp(g: np.ndarray, x: np.ndarray, w: np.ndarray, *bias_out: np.ndarray) -> tuple:

@@ -164,10 +164,12 @@ class Tape:
 
     def __init__(self, params: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> None:
         self.params = [p.copy() for p in params]
-        self.X, self.y, self.rows = X, y, np.arange(len(y))
+        self.X, self.y = X, y
+        self.flat = np.arange(len(y)) * SIZES[-1] + y  # each row's target in the flat logits
 
     def forward(self) -> None:
         W1, b1, W2, b2, W3, b3 = self.params
+        flat = self.flat
         tape: list[Any] = []
         grads: list[Any] = [None] * 6
 
@@ -191,11 +193,11 @@ class Tape:
         e = np.exp(shifted)
         s = np.add.reduce(e, -1, keepdims=True)
         n = len(z3)
-        self.loss = np.add.reduce(np.log(s).reshape(-1) - shifted[self.rows, self.y]) / n
+        self.loss = np.add.reduce(np.log(s).reshape(-1) - shifted.take(flat)) / n
 
         def back_loss(g: np.ndarray) -> np.ndarray:
             d = e * ((g / n) / s)
-            d[self.rows, self.y] -= g / n
+            d.put(flat, d.take(flat) - g / n)
             return d
 
         tape.append(back_loss)

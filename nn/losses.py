@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, Value, logsumexp, sum_of
+from autograd.tensor import class_targets
 from autograd.tensor import cross_entropy as tensor_cross_entropy
 from nn.checks import real_array
 
@@ -267,10 +268,9 @@ def cross_entropy(logits: Any, target: Any) -> Value | Tensor:
                 f"batch, got {shape}"
             )
         rows = logits if len(shape) == 2 else logits.reshape(1, -1)
-        n, c = rows._data.shape
-        classes = _class_indices(target, n, c)
-        # One node (autograd.tensor.cross_entropy): its VJP is (softmax(z) - onehot(t)) / N
-        return tensor_cross_entropy(rows, classes)
+        # One node (autograd.tensor.cross_entropy, which checks the targets): its VJP is
+        # (softmax(z) - onehot(t)) / N
+        return tensor_cross_entropy(rows, target)
     if not isinstance(logits, Sequence) or not logits:
         raise TypeError("cross_entropy: logits must be a list of Values or a list of lists")
     one_sample = isinstance(logits[0], Value)
@@ -278,33 +278,9 @@ def cross_entropy(logits: Any, target: Any) -> Value | Tensor:
     widths = sorted({len(row) for row in rows})
     if len(widths) != 1:
         raise ValueError(f"cross_entropy: rows of logits have different lengths {widths}")
-    classes = _class_indices(target, len(rows), widths[0])
+    classes, _ = class_targets(target, len(rows), widths[0])
     # -log_softmax(z)[c] = logsumexp(z) - z[c]: the one entry of the log-softmax we need.
     return _mean([logsumexp(zs) - zs[c] for zs, c in zip(rows, classes.tolist(), strict=True)])
-
-
-def _class_indices(target: Any, n: int, c: int) -> np.ndarray:
-    """n class indices in 0 .. c-1 as an int array, or the error that says what is wrong."""
-    if isinstance(target, Tensor):
-        target = target.data
-    classes = np.asarray(target)
-    if classes.dtype.kind not in "iu":  # bool and float labels are mistakes, not classes
-        raise TypeError(
-            f"cross_entropy: targets must be class indices (ints), got {classes.dtype} "
-            f"values {classes.reshape(-1)[:5]}"
-        )
-    classes = classes.reshape(-1)
-    if len(classes) != n:
-        raise ValueError(f"cross_entropy: {n} samples but {len(classes)} targets")
-    # NumPy would read -1 as the last class: refuse it (two reductions when all is well)
-    if len(classes) and (classes.min() < 0 or classes.max() >= c):
-        bad = (classes < 0) | (classes >= c)
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"cross_entropy: target {i} is class {int(classes[i])}, but there are {c} classes "
-            f"(0 to {c - 1})"
-        )
-    return classes
 
 
 #: Losses by the names ``nn.fit`` accepts.

@@ -636,6 +636,49 @@ def test_nn_cross_entropy_refuses_float_and_bool_targets(bad):
         nn.cross_entropy(z, bad)
 
 
+@pytest.mark.parametrize("order", ["C", "F", "transposed", "strided"])
+def test_cross_entropy_picks_the_targets_whatever_the_logits_layout(order):
+    # The targets are picked by their flat position (take and put, which read in C order
+    # whatever the memory layout): a Fortran-ordered or strided logits array, as a
+    # transposed product gives, must get the same loss and gradient as a C-ordered one.
+    rng = np.random.default_rng(9)
+    values = rng.standard_normal((5, 4))
+    t = np.array([3, 0, 2, 2, 1])
+    layouts = {
+        "C": lambda v: v,
+        "F": np.asfortranarray,
+        "transposed": lambda v: np.ascontiguousarray(v.T).T,
+        "strided": lambda v: np.repeat(v, 2, axis=1)[:, ::2],
+    }
+    laid_out = layouts[order](values.copy())
+    assert np.array_equal(laid_out, values)
+    z = Tensor(laid_out, requires_grad=True)
+    loss = cross_entropy(z, t)
+    loss.backward()
+    expected_loss, expected_grad = by_hand(values, t)
+    np.testing.assert_allclose(loss.data, expected_loss, rtol=1e-14)
+    np.testing.assert_allclose(z.grad, expected_grad, rtol=1e-13, atol=1e-17)
+
+
+def test_the_autograd_level_cross_entropy_checks_its_targets_too():
+    # autograd.tensor.cross_entropy checks what nn.cross_entropy used to check for it:
+    # NumPy would read -1 as the last class, and a class past C would be an IndexError.
+    z = leaf(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match=r"target 2 is class -1, but there are 4 classes"):
+        cross_entropy(z, np.array([0, 1, -1]))
+    with pytest.raises(ValueError, match=r"target 0 is class 9, but there are 4 classes"):
+        cross_entropy(z, [9, 1, 2])
+    with pytest.raises(ValueError, match="3 samples but 2 targets"):
+        cross_entropy(z, np.array([0, 1]))
+    with pytest.raises(TypeError, match="class indices"):
+        cross_entropy(z, np.array([0.0, 1.0, 2.0]))
+    # uint64 (which NumPy will not cast to intp safely) and a (3, 1) column are fine
+    for target in (np.array([0, 3, 1], dtype=np.uint64), np.array([[0], [3], [1]])):
+        loss = cross_entropy(z, target)
+        assert loss.data == pytest.approx(np.log(4.0))
+        assert loss._op.params["target"].indices.tolist() == [0, 3, 1]
+
+
 @pytest.mark.parametrize("dtype", [">i4", ">i8"])
 def test_big_endian_class_indices_are_classes_too(dtype):
     z = leaf(np.zeros((3, 4)))
