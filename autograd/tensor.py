@@ -354,7 +354,7 @@ def absolute(x: np.ndarray) -> np.ndarray:
 
 # d/dx max(0, x) = 1 for x > 0, else 0 (relu'(0) = 0); nan passes its gradient, as PyTorch.
 # Read from the output (out > 0 exactly where x > 0, and out is nan where x is), so that a
-# Linear layer can apply relu inside its own node (see linear_then).
+# Linear layer can apply relu inside its own node (see _linear_then).
 @op(vjp=lambda g, x, out: (dm.where(out <= 0.0, 0.0, g),))  # a Tensor's <= gives an array
 def relu(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0.0)
@@ -552,26 +552,30 @@ def linear_op(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.n
 # one node and one array fewer per layer, the same numbers and gradients.
 
 
-def _linear_then_vjp(g: Any, x: Any, w: Any, *bias_out: Any, act: Op) -> tuple:
-    (g_affine,) = act.vjp(g, None, bias_out[-1])  # the activation's own rule, from out
-    return _linear_vjp(g_affine, x, w, *bias_out)
+def _linear_then(act: Op, in_place: Any) -> Op:
+    """The op act(x @ w.T + b), one node named "linear+relu" (and so on). ``in_place(z)``
+    overwrites z with act(z); without it, act's forward makes a new array."""
 
+    def vjp(g: Any, x: Any, w: Any, *bias_out: Any) -> tuple:
+        (g_affine,) = act.vjp(g, None, bias_out[-1])  # the activation's own rule, from out
+        return _linear_vjp(g_affine, x, w, *bias_out)
 
-@op(name="linear+{act.name}", vjp=_linear_then_vjp)
-@_ieee
-def linear_then(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, act: Op) -> Any:
-    """act(x @ w.T + b), one node; ``act`` is one of FUSABLE's ops."""
-    out = x @ w.T  # a fresh array: ours to overwrite
-    if b is not None:
-        out += b
-    in_place = _IN_PLACE.get(act)
-    return in_place(out) if in_place is not None else act.forward(out)
+    @op(name=f"linear+{act.name}", vjp=vjp)
+    @_ieee
+    def linear_then(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> Any:
+        out = x @ w.T  # a fresh array: ours to overwrite
+        if b is not None:
+            out += b
+        return in_place(out) if in_place is not None else act.forward(out)
+
+    return linear_then
 
 
 #: The activations a Linear layer can apply in its own node, by name.
 FUSABLE: dict[str, Op] = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid}
 _IN_PLACE = {relu: lambda z: np.maximum(z, 0.0, out=z), tanh: lambda z: np.tanh(z, out=z)}
-_LINEAR_THEN = {name: linear_then.bind(act=act) for name, act in FUSABLE.items()}
+# One op per activation, made once (not Op.bind: a bound parameter costs a keyword call)
+_LINEAR_THEN = {name: _linear_then(act, _IN_PLACE.get(act)) for name, act in FUSABLE.items()}
 
 
 # ---------------------------------------------------------------------------- elementary
