@@ -47,6 +47,7 @@ import math
 import numbers
 from collections.abc import Iterator, Sequence
 from functools import partial
+from operator import attrgetter
 from typing import Any, Union
 
 import numpy as np
@@ -1072,16 +1073,18 @@ class Tensor:
         self._op: Op | None = None
         self._time: int = 0
 
-    @property
-    def data(self) -> np.ndarray:
-        """The values (an ndarray). Assigning to it, ``t.data = ...`` or ``t.data -= ...``,
-        counts as an in-place change: a graph recorded before it can no longer backward."""
-        return self._data
+    def _set_data(self, value: Any) -> None:
+        # every optimizer step comes here: the common case (a float array) without a call
+        ok = type(value) is np.ndarray and value.dtype in _FLOATS
+        self._data = value if ok else _as_array(value)
+        self._time = next(_ticks)  # bump_version(self), inline
 
-    @data.setter
-    def data(self, value: Any) -> None:
-        self._data = _as_array(value)
-        self._time = next(_ticks)  # bump_version(self), inline: every optimizer step comes here
+    data = property(
+        attrgetter("_data"),  # a read runs no Python code
+        _set_data,
+        doc="""The values (an ndarray). Assigning to it, ``t.data = ...`` or ``t.data -= ...``,
+        counts as an in-place change: a graph recorded before it can no longer backward.""",
+    )
 
     @property
     def op(self) -> str:
@@ -1721,7 +1724,8 @@ class Tensor:
                     f"backward() on a tensor of shape {shape} needs a grad argument of that "
                     "shape (d(root)/d(this tensor)); only a one-element tensor defaults to 1"
                 )
-            return np.array(1.0, dtype=dtype).reshape(shape)
+            one = np.array(1.0, dtype=dtype)
+            return one.reshape(shape) if shape else one  # a loss is 0-d: no reshape
         seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=dtype)  # a copy
         if seed.shape != shape:
             if seed.size == 1 and self._data.size == 1:
