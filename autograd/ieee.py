@@ -57,7 +57,7 @@ def quietly(f: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **params: Any) -> Any:
         token = _set(_IGNORE_ALL)
         try:
-            return f(*args, **params)
+            return f(*args, **params) if params else f(*args)  # (no empty dict to unpack)
         finally:
             _reset(token)
 

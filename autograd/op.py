@@ -116,14 +116,17 @@ class Op:
         """A copy of this op with ``params`` bound into its forward and rules (no checks:
         this op's were made when it was declared)."""
         forward, local, vjp = self._raw
+        forward = functools.partial(forward, **params)
+        local = functools.partial(local, **params) if local else None
+        vjp = functools.partial(vjp, **params) if vjp else None
+        template = self._template
         op = object.__new__(Op)
+        # in __init__'s order: the instances then share one dict layout (cheaper to fill)
         op.params = params
-        op._template = self._template
-        op.name = self._template.format(**params) if "{" in self._template else self._template
-        op.forward = functools.partial(forward, **params)
-        op.local = functools.partial(local, **params) if local else None
-        op.vjp = functools.partial(vjp, **params) if vjp else None
-        op._raw = (op.forward, op.local, op.vjp)
+        op.name = template.format(**params) if "{" in template else template
+        op._template = template
+        op._raw = (forward, local, vjp)
+        op.forward, op.local, op.vjp = forward, local, vjp
         op._family = {}
         return op
 
