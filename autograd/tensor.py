@@ -541,6 +541,11 @@ def _linear_vjp(g: np.ndarray, x: np.ndarray, w: np.ndarray, *bias_out: np.ndarr
 @op(name="linear", vjp=_linear_vjp)
 @_ieee
 def linear_op(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    return _affine(x, w, b)
+
+
+def _affine(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """x @ w.T + b, as a fresh array (the fused ops below overwrite it in place)."""
     out = x @ w.T
     if b is not None:
         out += b
@@ -564,9 +569,7 @@ def _linear_then(act: Op, in_place: Any) -> Op:
     @op(name=f"linear+{act.name}", vjp=vjp)
     @_ieee
     def linear_then(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> Any:
-        out = x @ w.T  # a fresh array: ours to overwrite
-        if b is not None:
-            out += b
+        out = _affine(x, w, b)  # a fresh array: ours to overwrite
         return in_place(out) if in_place is not None else act.forward(out)
 
     return linear_then
