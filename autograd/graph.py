@@ -144,8 +144,20 @@ def no_grad() -> Iterator[None]:
     The switch is this thread's own: another thread keeps recording.
     """
     previous = modes.grad_enabled
+    with _blocks_lock:
+        no_grad_blocks[0] += 1
     modes.grad_enabled = False
     try:
         yield
     finally:
         modes.grad_enabled = previous
+        with _blocks_lock:
+            no_grad_blocks[0] -= 1
+
+
+# How many no_grad() blocks are open, in all threads together. While none is, every thread
+# records, and making a node needs no look at this thread's own switch: a node is made with
+# ``if not no_grad_blocks[0] or modes.grad_enabled`` (a thread-local read is the slowest
+# attribute read on that path, and most programs never call no_grad during training).
+no_grad_blocks = [0]
+_blocks_lock = threading.Lock()

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple, Union
 import numpy as np
 
 from autograd import dmath, ieee
-from autograd.graph import _clock, modes
+from autograd.graph import _clock, modes, no_grad_blocks
 from autograd.op import ENGINES, Op, op
 
 _new_value = object.__new__
@@ -383,7 +383,7 @@ def _node(data: float, op: Op, a: Value, b: Any = None) -> Value:
     out.grad = 0.0
     out.label = ""
     out.role = ""
-    if modes.grad_enabled:
+    if not no_grad_blocks[0] or modes.grad_enabled:  # (graph.no_grad_blocks)
         out._op = op
         out._a = a
         out._b = b

@@ -181,3 +181,19 @@ def test_the_collector_stays_paused_until_the_last_thread_leaves_gc_paused():
     run_together(long_pause, short_pause)
     assert states == [False]
     assert gc.isenabled()
+
+
+def test_open_no_grad_blocks_are_counted_back_to_zero_even_after_an_error():
+    # Nodes skip the thread-local switch while no thread is inside no_grad(): the count of
+    # open blocks must come back to zero, or every later node would pay for the look.
+    from autograd.graph import no_grad_blocks
+
+    before = no_grad_blocks[0]
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with pytest.raises(ZeroDivisionError), no_grad():
+        with no_grad():
+            assert no_grad_blocks[0] == before + 2
+            assert not (x * 2.0).requires_grad
+        raise ZeroDivisionError("a step that fails inside the block")
+    assert no_grad_blocks[0] == before
+    assert (x * 2.0).requires_grad and (Value(1.0) * 2.0)._op is not None
