@@ -54,6 +54,11 @@ class Op:
         params: the keyword parameters bound into this op ({} for most).
     """
 
+    # Slots: a bound op (one per cross_entropy call, see ``fresh``) then needs no dict of
+    # its own. ``__dict__`` stays for what ``functools.update_wrapper`` copies from forward.
+    __slots__ = ("params", "name", "_template", "_raw", "forward", "local", "vjp", "_family",
+                 "__dict__", "__weakref__")  # fmt: skip
+
     def __init__(
         self,
         forward: Callable[..., Any],
@@ -86,7 +91,7 @@ class Op:
         # is called directly: a learner's mistake is named once, at no cost afterwards.
         self.local = _checked_first(self, local, "local") if local else None
         self.vjp = _checked_first(self, vjp, "vjp") if vjp else None
-        self._family: dict[Any, Op] = {}
+        self._family: dict[Any, Op] | None = None  # the bound ops, made on the first bind
         functools.update_wrapper(self, forward, updated=())
 
     def __repr__(self) -> str:
@@ -96,14 +101,17 @@ class Op:
     def bind(self, **params: Any) -> Op:
         """This op with keyword parameters bound (cached: one op object per parameter set)."""
         key = tuple(params.items())  # call sites pass their parameters in a fixed order
+        family = self._family
+        if family is None:
+            family = self._family = {}
         try:
-            op = self._family.get(key)
+            op = family.get(key)
         except TypeError:  # an unhashable parameter (an index array): an op of its own
             return self._bound(params)
         if op is None:
-            if len(self._family) >= _FAMILY_LIMIT:
-                self._family.clear()
-            op = self._family[key] = self._bound(params)
+            if len(family) >= _FAMILY_LIMIT:
+                family.clear()
+            op = family[key] = self._bound(params)
         return op
 
     def fresh(self, **params: Any) -> Op:
@@ -127,7 +135,7 @@ class Op:
         op._template = template
         op._raw = (forward, local, vjp)
         op.forward, op.local, op.vjp = forward, local, vjp
-        op._family = {}
+        op._family = None
         return op
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
