@@ -72,3 +72,32 @@ def test_backward_steps_and_create_graph_check_too():
         list(y.backward_steps())
     with pytest.raises(RuntimeError, match="modified in place"):
         autograd.grad(y, w, create_graph=True)
+
+
+# A change to an intermediate result is caught as a leaf's is; a change elsewhere is not
+# mistaken for one, nor is a change made before the forward.
+
+
+def test_a_changed_intermediate_result_is_caught_and_an_unrelated_change_is_not():
+    x = Tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True, label="x")
+    h = (x * 2.0).tanh()
+    h.label = "h"
+    y = (h * h).sum()
+    h.data = h.data + 1.0  # the saved input of the last two nodes
+    with pytest.raises(RuntimeError, match=r"'h' .*was modified in place"):
+        y.backward()
+
+    y = (x * x).sum()
+    other = Tensor(np.zeros(3), requires_grad=True)
+    other.data -= 1.0  # a change after y's nodes were made, to a tensor not in y's graph
+    y.backward()
+    np.testing.assert_array_equal(x.grad, 2 * x.data)
+
+
+def test_a_change_made_before_the_forward_needs_no_check():
+    w = Tensor(np.array([2.0, 3.0]), requires_grad=True, label="w")
+    w.data -= 1.0
+    autograd.bump_version(w)
+    y = (w * w).sum()  # made after both changes: nothing is stale
+    y.backward()
+    np.testing.assert_array_equal(w.grad, [2.0, 4.0])
