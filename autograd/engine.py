@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from functools import partial
 from heapq import heappop, heappush
 from operator import attrgetter
 from typing import Any
@@ -50,6 +51,18 @@ from autograd.value import _MANY, Edge, Step, Value, _as_float, _lift
 
 _pass_lock = threading.RLock()  # held while a pass adds into .grad (see the module doc)
 _numbers = attrgetter("_data")  # a Tensor's array (map(_numbers, parents): no Python call)
+
+
+class Fitted(partial):
+    """A deferred gradient that comes already fitted: calling it gives an array of its
+    operand's own shape and dtype, which the Tensor pass uses as it is (linear's products).
+
+    A VJP may defer any entry (return a function instead of an array): the pass calls it
+    only if that operand needs a gradient. A plain function's result is summed back over
+    broadcast axes and cast, as every gradient is; a ``Fitted`` one skips that check.
+    """
+
+    __slots__ = ()
 
 
 # ============================================================================ public entry
@@ -126,8 +139,11 @@ def _run(
         return _graph_pass(topological_order(root), seed, accumulate, wanted)
     if isinstance(root, Value):
         return _scalar_pass(topological_order(root), seed, accumulate, wanted)
-    with ieee.quiet():  # IEEE inf and nan, without NumPy's warnings
+    token = ieee.quiet_on()  # IEEE inf and nan, without NumPy's warnings
+    try:
         return _tensor_pass(root, seed, accumulate, wanted)
+    finally:
+        ieee.quiet_off(token)
 
 
 def _scalar_pass(order: list[Value], seed: float, accumulate: bool, wanted: Any) -> dict:
@@ -207,11 +223,14 @@ def _tensor_pass(root: Any, seed: np.ndarray, accumulate: bool, wanted: Any) -> 
             for p, d in zip(parents, downs):  # noqa: B905
                 if d is None or not p.requires_grad:
                     continue
-                if type(d) is not np.ndarray:
-                    d = d() if callable(d) else np.asarray(d)  # a deferred gradient, or a scalar
-                data = p._data
-                if d.shape != data.shape or d.dtype is not data.dtype:
-                    d = _fit(d, p)  # broadcast back, or cast (dtypes are singletons)
+                if type(d) is Fitted:
+                    d = d()
+                elif (
+                    type(d) is not np.ndarray  # a deferred gradient, or a scalar
+                    or d.shape != p._data.shape
+                    or d.dtype is not p._data.dtype  # (dtypes are singletons)
+                ):
+                    d = _fit(d() if callable(d) else d, p)  # broadcast back, or cast
                 prev = get(p)
                 if prev is None:
                     grads[p] = d

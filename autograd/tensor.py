@@ -54,7 +54,8 @@ import numpy as np
 
 from autograd import dmath as dm
 from autograd import engine, ieee
-from autograd.graph import _ticks, modes
+from autograd.engine import Fitted
+from autograd.graph import _ticks, modes, no_grad_blocks
 from autograd.op import ENGINES, Op, op
 from autograd.value import ELEMENTARY, SELU_ALPHA, SELU_SCALE, Step, install_elementary
 
@@ -66,6 +67,7 @@ Operand = Union["Tensor", np.ndarray, float, int, Sequence[Any]]
 # a floating-point flag.
 _quiet = ieee.quiet
 _ieee = ieee.quietly
+_quiet_on, _quiet_off = ieee.quiet_on, ieee.quiet_off
 
 
 # ============================================================================ the ops
@@ -493,6 +495,9 @@ def cross_entropy_op(z: np.ndarray, *, target: _Targets) -> np.ndarray:
     return loss
 
 
+_cross_entropy_forward = cross_entropy_op.forward.__wrapped__  # (not quiet: see cross_entropy)
+
+
 def _cross_entropy(z: np.ndarray, target: _Targets, m: np.ndarray) -> Any:
     shifted = z - m  # shifted by the row's max, every exponent <= 0: nothing overflows
     e = np.exp(shifted)
@@ -506,11 +511,18 @@ def _cross_entropy(z: np.ndarray, target: _Targets, m: np.ndarray) -> Any:
 def cross_entropy(logits: Tensor, target: Any) -> Tensor:
     """Softmax cross-entropy of logits (N, C) against N class indices, as one node whose VJP
     is (softmax(z) - onehot(t)) / N. The targets are checked (``class_targets``)."""
-    n, c = logits._data.shape
+    z = logits._data
+    n, c = z.shape
     # an op of its own per call (Op.fresh, never cached): its targets and saved arrays
     # belong to this node
     targets = _Targets(*class_targets(target, n, c))
-    return _unary(cross_entropy_op.fresh(target=targets), logits)
+    op = cross_entropy_op.fresh(target=targets)
+    token = _quiet_on()  # what op.forward(z) does, without its two calls
+    try:
+        loss = _cross_entropy_forward(z, target=targets)
+    finally:
+        _quiet_off(token)
+    return _node(loss, op, (logits,))
 
 
 def _sum_rows(g: Any) -> Any:
@@ -524,10 +536,18 @@ def _linear_vjp(g: np.ndarray, x: np.ndarray, w: np.ndarray, *bias_out: np.ndarr
 
     Each entry is deferred (a function the backward calls only if that operand needs a
     gradient: the first layer's input never does). On arrays, the deferred products are
-    ``partial(np.matmul, ...)``: calling one runs no Python code of ours."""
+    ``partial(np.matmul, ...)``: calling one runs no Python code of ours. When g, x, w (and
+    the bias) share one dtype, the products have their operands' shapes and dtypes, and say
+    so (``engine.Fitted``): the backward then uses them without checking."""
     if type(g) is np.ndarray and g.ndim == 2:  # the common case: a batch of rows, numbers
-        d_x, d_w = partial(_matmul, g, w), partial(_matmul, g.T, x)
-        return (d_x, d_w, partial(_add_reduce, g, 0)) if len(bias_out) == 2 else (d_x, d_w)
+        dtype = g.dtype
+        defer = (
+            Fitted
+            if x.dtype is dtype and w.dtype is dtype and bias_out[0].dtype is dtype  # (b, or out)
+            else partial
+        )
+        d_x, d_w = defer(_matmul, g, w), defer(_matmul, g.T, x)
+        return (d_x, d_w, defer(_add_reduce, g, 0)) if len(bias_out) == 2 else (d_x, d_w)
     if g.ndim == 2:  # nodes (create_graph)
         if len(bias_out) == 2:
             return (lambda: g @ w), (lambda: g.T @ x), (lambda: _sum_rows(g))
@@ -580,6 +600,11 @@ FUSABLE: dict[str, Op] = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid}
 _IN_PLACE = {relu: lambda z: np.maximum(z, 0.0, out=z), tanh: lambda z: np.tanh(z, out=z)}
 # One op per activation, made once (not Op.bind: a bound parameter costs a keyword call)
 _LINEAR_THEN = {name: _linear_then(act, _IN_PLACE.get(act)) for name, act in FUSABLE.items()}
+# linear()'s op and the op's forward unwrapped (functools.wraps keeps it as __wrapped__),
+# by activation: linear() runs it in a quiet section of its own, one call fewer per layer
+_LINEARS: dict[str | None, tuple[Op, Any]] = {None: (linear_op, _affine)} | {
+    name: (op, op.forward.__wrapped__) for name, op in _LINEAR_THEN.items()
+}
 
 
 # ---------------------------------------------------------------------------- elementary
@@ -959,7 +984,7 @@ def _node(data: Any, op: Op, parents: tuple[Tensor, ...]) -> Tensor:
     out.grad = None
     out.label = ""
     out.role = ""
-    if modes.grad_enabled:
+    if not no_grad_blocks[0] or modes.grad_enabled:  # (graph.no_grad_blocks)
         for p in parents:
             if p.requires_grad:
                 out.requires_grad = True
@@ -1794,32 +1819,34 @@ def linear(
     is then "linear+relu" and so on: ``linear(x, w, b, "relu")`` equals
     ``linear(x, w, b).relu()`` with one node and one array fewer.
     """
-    op = linear_op
-    if activation is not None:
-        op = _LINEAR_THEN.get(activation) if isinstance(activation, str) else None
-        if op is None:
-            raise ValueError(
-                f"linear: activation must be one of {sorted(FUSABLE)} or None, got {activation!r}"
-            )
-    if not isinstance(x, Tensor):
-        x = Tensor(x, role="input")
-    if not isinstance(weight, Tensor) or not (bias is None or isinstance(bias, Tensor)):
-        raise TypeError("linear() takes its weight and bias as Tensors")
-    if weight._data.ndim != 2:
-        raise ValueError(f"linear: weight must be (nout, nin), got shape {weight._data.shape}")
-    operands = (x, weight) if bias is None else (x, weight, bias)
     try:
-        out = (
-            op.forward(x._data, weight._data)
-            if bias is None
-            else op.forward(x._data, weight._data, bias._data)
-        )
+        op, forward = _LINEARS[activation]
+    except (KeyError, TypeError):  # (an unhashable activation)
+        raise ValueError(
+            f"linear: activation must be one of {sorted(FUSABLE)} or None, got {activation!r}"
+        ) from None
+    if type(x) is not Tensor:
+        x = x if isinstance(x, Tensor) else Tensor(x, role="input")
+    if type(weight) is not Tensor or not (bias is None or type(bias) is Tensor):
+        if not isinstance(weight, Tensor) or not (bias is None or isinstance(bias, Tensor)):
+            raise TypeError("linear() takes its weight and bias as Tensors")
+    w = weight._data
+    if w.ndim != 2:
+        raise ValueError(f"linear: weight must be (nout, nin), got shape {w.shape}")
+    token = _quiet_on()  # the op's forward, unwrapped, in a quiet section of our own
+    try:
+        if bias is None:
+            out, operands = forward(x._data, w, None), (x, weight)
+        else:
+            out, operands = forward(x._data, w, bias._data), (x, weight, bias)
     except ValueError as e:
         raise ValueError(
-            f"linear: input of shape {x._data.shape} does not fit weight {weight._data.shape}"
+            f"linear: input of shape {x._data.shape} does not fit weight {w.shape}"
             + ("" if bias is None else f" and bias {bias._data.shape}")
             + f" ({e})"
         ) from None
+    finally:
+        _quiet_off(token)
     return _node(out, op, operands)
 
 
