@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from functools import partial
 from heapq import heappop, heappush
 from operator import attrgetter
 from typing import Any
@@ -51,18 +50,6 @@ from autograd.value import _MANY, Edge, Step, Value, _as_float, _lift
 
 _pass_lock = threading.RLock()  # held while a pass adds into .grad (see the module doc)
 _numbers = attrgetter("_data")  # a Tensor's array (map(_numbers, parents): no Python call)
-
-
-class Fitted(partial):
-    """A deferred gradient that comes already fitted: calling it gives an array of its
-    operand's own shape and dtype, which the Tensor pass uses as it is (linear's products).
-
-    A VJP may defer any entry (return a function instead of an array): the pass calls it
-    only if that operand needs a gradient. A plain function's result is summed back over
-    broadcast axes and cast, as every gradient is; a ``Fitted`` one skips that check.
-    """
-
-    __slots__ = ()
 
 
 # ============================================================================ public entry
@@ -219,12 +206,15 @@ def _tensor_pass(root: Any, seed: np.ndarray, accumulate: bool, wanted: Any) -> 
             for p in parents:  # an operand changed in place after node was made from it?
                 if p._time > t:
                     raise _stale(node, p)
-            downs = node._op.vjp(g, *map(_numbers, parents), node._data)
+            op = node._op
+            downs = op.vjp(g, *map(_numbers, parents), node._data)
+            exact = op.exact  # its gradients come in their operands' shapes and dtypes
             for p, d in zip(parents, downs):  # noqa: B905
                 if d is None or not p.requires_grad:
                     continue
-                if type(d) is Fitted:
-                    d = d()
+                if exact:
+                    if type(d) is not np.ndarray:
+                        d = d()  # a deferred gradient (a product the operand may not need)
                 elif (
                     type(d) is not np.ndarray  # a deferred gradient, or a scalar
                     or d.shape != p._data.shape

@@ -63,18 +63,28 @@ class GradcheckResult:
             return "gradcheck: no inputs to check"
         w = self.worst
         verdict = "ok" if self.ok else "FAILED"
-        text = (
-            f"gradcheck {verdict}: {len(self.checks)} checks, worst error {self.max_error:.3g} "
-            f"(tol {self.tol:.3g}) at {w.where}: backprop {w.analytic!r} vs "
-            f"central difference {w.numeric!r}"
-        )
+        if _is_shape_check(w):  # a gradient of the wrong shape or dtype: no numbers to show
+            text = f"gradcheck {verdict}: at {w.where}"
+        else:
+            text = (
+                f"gradcheck {verdict}: {len(self.checks)} checks, worst error "
+                f"{self.max_error:.3g} (tol {self.tol:.3g}) at {w.where}: backprop "
+                f"{w.analytic!r} vs central difference {w.numeric!r}"
+            )
         if self.op is not None and self.op_check is not None:
             c = self.op_check
-            text += (
-                f"\n  the derivative rule of op {self.op!r} is wrong: at {c.where} it says "
-                f"{c.analytic!r}, central differences of its forward give {c.numeric!r}"
-            )
+            text += f"\n  the derivative rule of op {self.op!r} is wrong: at {c.where}"
+            if not _is_shape_check(c):
+                text += (
+                    f" it says {c.analytic!r}, central differences of its forward give "
+                    f"{c.numeric!r}"
+                )
         return text
+
+
+def _is_shape_check(c: Check) -> bool:
+    """A check that failed on a shape or dtype (no numbers were compared)."""
+    return math.isnan(c.analytic) and math.isnan(c.numeric) and c.error == math.inf
 
 
 def _scalar_output(out: Any) -> float:
@@ -132,6 +142,12 @@ def gradcheck(
             return _scalar_output(f(*inputs))
 
     rng = np.random.default_rng(seed)
+    for i, (x, grad) in enumerate(zip(inputs, analytic, strict=True)):
+        if not isinstance(x, Value) and grad.shape != x.data.shape:  # an exact op's broken
+            where = f"{_name(x, i)}: backprop gave a gradient of shape {grad.shape}"  # promise
+            wrong = Check(where, math.nan, math.nan, math.inf)
+            culprit = find_wrong_rule(out, eps, max(tol, 1e-6), rng)
+            return GradcheckResult(False, math.inf, wrong, tol, [wrong], *(culprit or (None, None)))
     checks: list[Check] = []
     for i, (x, grad) in enumerate(zip(inputs, analytic, strict=True)):
         if isinstance(x, Value):
@@ -210,6 +226,15 @@ def _check_rule(op: Any, inputs: list[Any], out: Any, eps: float, tol: float, rn
         if d is None or not isinstance(x, np.ndarray) or x.dtype.kind != "f":
             continue
         d = d() if callable(d) else d
+        if op.exact and not (
+            isinstance(d, np.ndarray) and d.shape == x.shape and d.dtype == x.dtype
+        ):  # the backward would use it unchecked
+            got = f"{np.shape(d)} {getattr(d, 'dtype', type(d).__name__)}"
+            where = (
+                f"input {i}: its gradient is {got}, but the input is {x.shape} {x.dtype} "
+                "(exact=True promises the input's own shape and dtype)"
+            )
+            return Check(where, math.nan, math.nan, math.inf)
         v = rng.standard_normal(x.shape)
         predicted = float(np.sum(np.broadcast_to(unbroadcast(np.asarray(d), x.shape), x.shape) * v))
 

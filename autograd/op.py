@@ -52,12 +52,16 @@ class Op:
         local: scalar rule, ``local(*inputs, out) -> tuple``: d(out)/d(input_i) per input.
         vjp: tensor rule, ``vjp(g, *inputs, out) -> tuple``: the gradient per input.
         params: the keyword parameters bound into this op ({} for most).
+        exact: the vjp's promise that each gradient it gives (or defers) has its operand's
+            own shape and dtype, so that the backward uses it as it comes; without it, the
+            backward sums a gradient back over broadcast axes and casts it where it must.
+            ``gradcheck`` checks the promise.
     """
 
     # Slots: a bound op (one per cross_entropy call, see ``fresh``) then needs no dict of
     # its own. ``__dict__`` stays for what ``functools.update_wrapper`` copies from forward.
-    __slots__ = ("params", "name", "_template", "_raw", "forward", "local", "vjp", "_family",
-                 "__dict__", "__weakref__")  # fmt: skip
+    __slots__ = ("params", "name", "_template", "_raw", "forward", "local", "vjp", "exact",
+                 "_family", "__dict__", "__weakref__")  # fmt: skip
 
     def __init__(
         self,
@@ -67,6 +71,7 @@ class Op:
         vjp: Callable[..., tuple[Any, ...]] | None = None,
         name: str | None = None,
         params: dict[str, Any] | None = None,
+        exact: bool = False,
     ) -> None:
         if not callable(forward):
             raise TypeError(f"op: the forward must be a function, got {type(forward).__name__}")
@@ -91,6 +96,7 @@ class Op:
         # is called directly: a learner's mistake is named once, at no cost afterwards.
         self.local = _checked_first(self, local, "local") if local else None
         self.vjp = _checked_first(self, vjp, "vjp") if vjp else None
+        self.exact = bool(exact)
         self._family: dict[Any, Op] | None = None  # the bound ops, made on the first bind
         functools.update_wrapper(self, forward, updated=())
 
@@ -135,6 +141,7 @@ class Op:
         op._template = template
         op._raw = (forward, local, vjp)
         op.forward, op.local, op.vjp = forward, local, vjp
+        op.exact = self.exact
         op._family = None
         return op
 
@@ -195,6 +202,7 @@ def op(
     local: Callable[..., tuple[Any, ...]] | None = None,
     vjp: Callable[..., tuple[Any, ...]] | None = None,
     name: str | None = None,
+    exact: bool = False,
 ) -> Any:
     """Make an op from a forward function and its derivative rule (a decorator).
 
@@ -205,9 +213,11 @@ def op(
     ``backward_steps``, ``local_grads``, ``gradcheck``, ``detect_anomaly`` and ``viz.draw``.
     Write the rule with ``+ - * /`` and ``autograd.dmath`` rather than ``math`` and it works
     under ``create_graph=True`` too; a rule that uses ``math`` on floats raises there.
+    ``exact=True`` is a vjp's promise that every gradient already has its operand's shape
+    and dtype (see ``Op``); leave it off unless the rule makes sure of it.
     """
 
     def make(forward: Callable[..., Any]) -> Op:
-        return Op(forward, local=local, vjp=vjp, name=name)
+        return Op(forward, local=local, vjp=vjp, name=name, exact=exact)
 
     return make(fn) if fn is not None else make

@@ -54,7 +54,6 @@ import numpy as np
 
 from autograd import dmath as dm
 from autograd import engine, ieee
-from autograd.engine import Fitted
 from autograd.graph import _ticks, modes, no_grad_blocks
 from autograd.op import ENGINES, Op, op
 from autograd.value import ELEMENTARY, SELU_ALPHA, SELU_SCALE, Step, install_elementary
@@ -484,7 +483,7 @@ def _cross_entropy_vjp(g: Any, z: Any, out: Any, target: _Targets) -> tuple[Any]
     return ((z.softmax(axis=-1) - onehot) * (g / n),)
 
 
-@op(name="cross_entropy", vjp=_cross_entropy_vjp)
+@op(name="cross_entropy", vjp=_cross_entropy_vjp, exact=True)
 @_ieee
 def cross_entropy_op(z: np.ndarray, *, target: _Targets) -> np.ndarray:
     """mean_i (logsumexp(z_i) - z_i[t_i]) over the rows of z (N, C): one node, where
@@ -534,31 +533,38 @@ def _linear_vjp(g: np.ndarray, x: np.ndarray, w: np.ndarray, *bias_out: np.ndarr
     """dy/dx: g @ weight;  dy/dweight: g.T @ x (summed over every leading axis of x);
     dy/dbias: the sum of g over every leading axis.
 
-    Each entry is deferred (a function the backward calls only if that operand needs a
-    gradient: the first layer's input never does). On arrays, the deferred products are
-    ``partial(np.matmul, ...)``: calling one runs no Python code of ours. When g, x, w (and
-    the bias) share one dtype, the products have their operands' shapes and dtypes, and say
-    so (``engine.Fitted``): the backward then uses them without checking."""
-    if type(g) is np.ndarray and g.ndim == 2:  # the common case: a batch of rows, numbers
-        dtype = g.dtype
-        defer = (
-            Fitted
-            if x.dtype is dtype and w.dtype is dtype and bias_out[0].dtype is dtype  # (b, or out)
-            else partial
-        )
-        d_x, d_w = defer(_matmul, g, w), defer(_matmul, g.T, x)
-        return (d_x, d_w, defer(_add_reduce, g, 0)) if len(bias_out) == 2 else (d_x, d_w)
-    if g.ndim == 2:  # nodes (create_graph)
-        if len(bias_out) == 2:
-            return (lambda: g @ w), (lambda: g.T @ x), (lambda: _sum_rows(g))
-        return (lambda: g @ w), (lambda: g.T @ x)
-    nout, nin = w.shape
-    g2, x2 = g.reshape(-1, nout), x.reshape(-1, nin)
-    d_bias = (lambda: _sum_rows(g2),) if len(bias_out) == 2 else ()
+    The two products are deferred: functions the backward calls only if that operand needs
+    a gradient (the first layer's input never does, a frozen weight neither). On arrays
+    they are ``partial(np.matmul, ...)``, which runs no Python code of ours, and every
+    gradient has its operand's shape and dtype (the op is ``exact``)."""
+    if type(g) is not np.ndarray:  # nodes (create_graph): the same products, as ops
+        return _linear_vjp_nodes(g, x, w, len(bias_out) == 2)
+    if g.ndim == 2:  # the common case: a batch of rows
+        g2, x2 = g, x
+    else:  # one sample, or more leading axes: rows of (nout,) and (nin,)
+        g2, x2 = g.reshape(-1, w.shape[0]), x.reshape(-1, w.shape[1])
+    dtype = g.dtype  # the output's
+    if x.dtype is dtype and w.dtype is dtype and bias_out[0].dtype is dtype:  # (b, or out)
+        d_x, d_w = partial(_matmul, g, w), partial(_matmul, g2.T, x2)
+        return (d_x, d_w, _add_reduce(g2, 0)) if len(bias_out) == 2 else (d_x, d_w)
+    # mixed dtypes (a float32 input into float64 weights): each cast back to its operand's
+    d_x, d_w = (lambda: (g @ w).astype(x.dtype)), (lambda: (g2.T @ x2).astype(w.dtype))
+    if len(bias_out) == 2:
+        return d_x, d_w, _add_reduce(g2, 0).astype(bias_out[0].dtype)
+    return d_x, d_w
+
+
+def _linear_vjp_nodes(g: Any, x: Any, w: Any, bias: bool) -> tuple:
+    if g.ndim == 2:
+        g2, x2 = g, x
+    else:
+        nout, nin = w.shape
+        g2, x2 = g.reshape(-1, nout), x.reshape(-1, nin)
+    d_bias = (lambda: _sum_rows(g2),) if bias else ()
     return (lambda: g @ w, lambda: g2.T @ x2) + d_bias
 
 
-@op(name="linear", vjp=_linear_vjp)
+@op(name="linear", vjp=_linear_vjp, exact=True)
 @_ieee
 def linear_op(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     return _affine(x, w, b)
@@ -586,7 +592,7 @@ def _linear_then(act: Op, in_place: Any) -> Op:
         (g_affine,) = act.vjp(g, None, bias_out[-1])  # the activation's own rule, from out
         return _linear_vjp(g_affine, x, w, *bias_out)
 
-    @op(name=f"linear+{act.name}", vjp=vjp)
+    @op(name=f"linear+{act.name}", vjp=vjp, exact=True)
     @_ieee
     def linear_then(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> Any:
         out = _affine(x, w, b)  # a fresh array: ours to overwrite

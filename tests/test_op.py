@@ -120,6 +120,30 @@ def test_a_wrong_vjp_is_named_too():
     assert not result and result.op == "bad_square"
 
 
+def test_an_exact_op_is_trusted_by_backward_and_held_to_its_promise_by_gradcheck():
+    # exact=True: the vjp gives each gradient in its operand's own shape and dtype, and the
+    # backward uses it without summing it back or casting it
+    @autograd.op(vjp=lambda g, x, b, out: (2 * g * x, g.sum(axis=0)), exact=True)
+    def square_plus(x: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return x * x + b
+
+    x = Tensor(np.array([[0.5, -1.0], [2.0, 3.0]]), requires_grad=True)
+    b = Tensor(np.array([1.0, -1.0]), requires_grad=True)
+    square_plus(x, b).sum().backward()
+    np.testing.assert_array_equal(x.grad, 2 * x.data)
+    np.testing.assert_array_equal(b.grad, [2.0, 2.0])
+    assert gradcheck(lambda x, b: square_plus(x, b).sum(), [x, b])
+
+    # the same rule without the sum over rows breaks the promise: gradcheck says so
+    @autograd.op(vjp=lambda g, x, b, out: (2 * g * x, g), exact=True)
+    def broken(x: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return x * x + b
+
+    result = gradcheck(lambda x, b: broken(x, b).sum(), [x, b])
+    assert not result and result.op == "broken"
+    assert "its gradient is (2, 2) float64, but the input is (2,) float64" in str(result)
+
+
 def test_a_rule_that_forgets_the_tuple_gets_a_clear_error():
     @autograd.op(local=lambda x, out: math.cos(x))  # no comma: a float, not a tuple
     def sin_oops(x: float) -> float:
