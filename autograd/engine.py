@@ -57,7 +57,8 @@ _numbers = attrgetter("_data")  # a Tensor's array (map(_numbers, parents): no P
 
 def backward(root: Any, grad: Any = None, *, create_graph: bool = False) -> None:
     """``root.backward(grad)``: add d(root)/d(node) * grad to ``node.grad`` for every node."""
-    if modes.anomaly and not create_graph:  # inside detect_anomaly(): step by step, checked
+    if anomaly.anomaly_blocks[0] and modes.anomaly and not create_graph:  # (detect_anomaly)
+        # inside detect_anomaly(): step by step, each step checked
         for _ in backward_steps(root, grad):
             pass
         return
@@ -186,6 +187,8 @@ def _tensor_pass(root: Any, seed: np.ndarray, accumulate: bool, wanted: Any) -> 
     No two tensors ever share a ``.grad`` array. A VJP may hand back g itself or a view of
     it (``+`` passes g through, ``reshape`` gives a view): such a gradient is *borrowed*, and
     is copied before it becomes a ``.grad``; a fresh array, or a sum of two, is used as is.
+    An ``exact`` op's gradients are fresh arrays of their operands' own shapes and dtypes
+    (its promise, held by gradcheck): they need neither this check nor ``_fit``.
     """
     found: dict[Any, np.ndarray] = {}
     grads: dict[Any, np.ndarray] = {root: seed}
@@ -193,44 +196,49 @@ def _tensor_pass(root: Any, seed: np.ndarray, accumulate: bool, wanted: Any) -> 
     pop, get = grads.pop, grads.get
     # (-tick, id, node): latest tick first; id breaks the tie of a node and its copy.copy
     heap = [(-root._time, id(root), root)] if root._op is not None else []
+    parents = None
     with _pass_lock:
-        while heap:
-            node = heappop(heap)[2]
-            g = pop(node)
-            if accumulate:
-                grad = node.grad
-                node.grad = (g.copy() if node in borrowed else g) if grad is None else grad + g
-            elif node in wanted:
-                found[node] = g
-            parents, t = node.parents, node._time
-            for p in parents:  # an operand changed in place after node was made from it?
-                if p._time > t:
-                    raise _stale(node, p)
-            op = node._op
-            downs = op.vjp(g, *map(_numbers, parents), node._data)
-            exact = op.exact  # its gradients come in their operands' shapes and dtypes
-            for p, d in zip(parents, downs):  # noqa: B905
-                if d is None or not p.requires_grad:
-                    continue
-                if exact:
-                    if type(d) is not np.ndarray:
-                        d = d()  # a deferred gradient (a product the operand may not need)
-                elif (
-                    type(d) is not np.ndarray  # a deferred gradient, or a scalar
-                    or d.shape != p._data.shape
-                    or d.dtype is not p._data.dtype  # (dtypes are singletons)
-                ):
-                    d = _fit(d() if callable(d) else d, p)  # broadcast back, or cast
-                prev = get(p)
-                if prev is None:
-                    grads[p] = d
-                    if p._op is not None:
-                        heappush(heap, (-p._time, id(p), p))  # reached: its turn is its tick
-                    if d is g or d.base is not None:
-                        borrowed.add(p)
-                else:
-                    grads[p] = prev + d
-                    borrowed.discard(p)
+        try:
+            while heap:
+                node = heappop(heap)[2]
+                parents, t = node.parents, node._time
+                g = pop(node)
+                if accumulate:
+                    grad = node.grad
+                    node.grad = (g.copy() if node in borrowed else g) if grad is None else grad + g
+                elif node in wanted:
+                    found[node] = g
+                op = node._op
+                downs = op.vjp(g, *map(_numbers, parents), node._data)
+                exact = op.exact  # fresh gradients in their operands' own shapes and dtypes
+                for p, d in zip(parents, downs):  # noqa: B905
+                    if p._time > t:  # changed in place after node was made from it
+                        raise _stale(node, p)
+                    if d is None or not p.requires_grad:
+                        continue
+                    if exact:
+                        if type(d) is not np.ndarray:
+                            d = d()  # a deferred gradient (a product the operand may not need)
+                    elif (
+                        type(d) is not np.ndarray  # a deferred gradient, or a scalar
+                        or d.shape != p._data.shape
+                        or d.dtype is not p._data.dtype  # (dtypes are singletons)
+                    ):
+                        d = _fit(d() if callable(d) else d, p)  # broadcast back, or cast
+                    prev = get(p)
+                    if prev is None:
+                        grads[p] = d
+                        if p._op is not None:
+                            heappush(heap, (-p._time, id(p), p))  # reached: its turn is its tick
+                        if not exact and (d is g or d.base is not None):
+                            borrowed.add(p)
+                    else:
+                        grads[p] = prev + d
+                        borrowed.discard(p)
+        except Exception:  # a rule that failed on an operand changed since: say that instead
+            if parents is not None:
+                _check_fresh(node, parents)
+            raise
         # What is left are the leaves (and a leaf root)
         if not accumulate:
             found.update((leaf, g) for leaf, g in grads.items() if leaf in wanted)

@@ -63,6 +63,10 @@ class GradcheckResult:
             return "gradcheck: no inputs to check"
         w = self.worst
         verdict = "ok" if self.ok else "FAILED"
+        if w is self.op_check:  # an exact op's broken promise: the numbers agreed
+            return (
+                f"gradcheck {verdict}: the derivative rule of op {self.op!r} is wrong: at {w.where}"
+            )
         if _is_shape_check(w):  # a gradient of the wrong shape or dtype: no numbers to show
             text = f"gradcheck {verdict}: at {w.where}"
         else:
@@ -173,7 +177,12 @@ def gradcheck(
         return GradcheckResult(True, 0.0, None, tol, checks)
     worst = max(checks, key=lambda c: c.error)
     ok = bool(worst.error <= tol)
-    culprit = None if ok else find_wrong_rule(out, eps, max(tol, 1e-6), rng)
+    if ok:  # the numbers agree: an exact op may still have broken its promise
+        culprit = find_broken_promise(out, rng)
+        if culprit is not None:
+            return GradcheckResult(False, math.inf, culprit[1], tol, checks, *culprit)
+        return GradcheckResult(True, worst.error, worst, tol, checks)
+    culprit = find_wrong_rule(out, eps, max(tol, 1e-6), rng)
     return GradcheckResult(ok, worst.error, worst, tol, checks, *(culprit or (None, None)))
 
 
@@ -202,6 +211,46 @@ def find_wrong_rule(
     return None
 
 
+def find_broken_promise(root: Any, rng: Any = None) -> tuple[str, Check] | None:
+    """The first ``exact`` op in ``root``'s graph whose vjp breaks its promise (a fresh
+    gradient of each operand's shape and dtype), asked along a random upstream gradient.
+    The backward trusts the promise, so a broken one can give gradients that look right
+    and are not (shared between tensors, or of the wrong dtype): gradcheck always asks."""
+    rng = rng if rng is not None else np.random.default_rng(0)
+    for node in topological_order(root):
+        op = node._op
+        if op is None or not op.exact or not isinstance(node.data, np.ndarray):
+            continue
+        inputs = [p.data for p in node.parents]
+        u = rng.standard_normal(node.data.shape).astype(node.data.dtype)
+        for i, (x, d) in enumerate(zip(inputs, op.vjp(u, *inputs, node.data), strict=True)):
+            if d is not None and isinstance(x, np.ndarray):
+                broken = _broken_promise(op, i, x, d() if callable(d) else d, u)
+                if broken is not None:
+                    return op.name, broken
+    return None
+
+
+def _broken_promise(op: Any, i: int, x: np.ndarray, d: Any, u: np.ndarray) -> Check | None:
+    """How an exact op's gradient d for input i (x) breaks its promise, if it does."""
+    if not op.exact:
+        return None
+    if not (isinstance(d, np.ndarray) and d.shape == x.shape and d.dtype == x.dtype):
+        got = f"{np.shape(d)} {getattr(d, 'dtype', type(d).__name__)}"
+        where = (
+            f"input {i}: its gradient is {got}, but the input is {x.shape} {x.dtype} "
+            "(exact=True promises the input's own shape and dtype)"
+        )
+    elif np.shares_memory(d, u):
+        where = (
+            f"input {i}: its gradient is the upstream gradient itself or a view of it "
+            "(exact=True promises a fresh array)"
+        )
+    else:
+        return None
+    return Check(where, math.nan, math.nan, math.inf)
+
+
 def _check_rule(op: Any, inputs: list[Any], out: Any, eps: float, tol: float, rng: Any):
     if not isinstance(out, np.ndarray):  # scalar: each local derivative
         locals_ = op.local(*inputs, out)
@@ -226,15 +275,9 @@ def _check_rule(op: Any, inputs: list[Any], out: Any, eps: float, tol: float, rn
         if d is None or not isinstance(x, np.ndarray) or x.dtype.kind != "f":
             continue
         d = d() if callable(d) else d
-        if op.exact and not (
-            isinstance(d, np.ndarray) and d.shape == x.shape and d.dtype == x.dtype
-        ):  # the backward would use it unchecked
-            got = f"{np.shape(d)} {getattr(d, 'dtype', type(d).__name__)}"
-            where = (
-                f"input {i}: its gradient is {got}, but the input is {x.shape} {x.dtype} "
-                "(exact=True promises the input's own shape and dtype)"
-            )
-            return Check(where, math.nan, math.nan, math.inf)
+        broken = _broken_promise(op, i, x, d, u)
+        if broken is not None:
+            return broken
         v = rng.standard_normal(x.shape)
         predicted = float(np.sum(np.broadcast_to(unbroadcast(np.asarray(d), x.shape), x.shape) * v))
 

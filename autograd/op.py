@@ -52,9 +52,10 @@ class Op:
         local: scalar rule, ``local(*inputs, out) -> tuple``: d(out)/d(input_i) per input.
         vjp: tensor rule, ``vjp(g, *inputs, out) -> tuple``: the gradient per input.
         params: the keyword parameters bound into this op ({} for most).
-        exact: the vjp's promise that each gradient it gives (or defers) has its operand's
-            own shape and dtype, so that the backward uses it as it comes; without it, the
-            backward sums a gradient back over broadcast axes and casts it where it must.
+        exact: the vjp's promise that each gradient it gives (or defers) is a fresh array
+            (not g itself, nor a view of it) of its operand's own shape and dtype, so that
+            the backward uses it as it comes; without it, the backward sums a gradient back
+            over broadcast axes, casts it where it must, and copies one it only borrowed.
             ``gradcheck`` checks the promise.
     """
 
@@ -213,8 +214,8 @@ def op(
     ``backward_steps``, ``local_grads``, ``gradcheck``, ``detect_anomaly`` and ``viz.draw``.
     Write the rule with ``+ - * /`` and ``autograd.dmath`` rather than ``math`` and it works
     under ``create_graph=True`` too; a rule that uses ``math`` on floats raises there.
-    ``exact=True`` is a vjp's promise that every gradient already has its operand's shape
-    and dtype (see ``Op``); leave it off unless the rule makes sure of it.
+    ``exact=True`` is a vjp's promise that every gradient is a fresh array of its operand's
+    shape and dtype (see ``Op``); leave it off unless the rule makes sure of it.
     """
 
     def make(forward: Callable[..., Any]) -> Op:

@@ -1109,8 +1109,9 @@ class Tensor:
 
     def _set_data(self, value: Any) -> None:
         # every optimizer step comes here: the common case (a float array) without a call
-        ok = type(value) is np.ndarray and value.dtype in _FLOATS
-        self._data = value if ok else _as_array(value)
+        if type(value) is not np.ndarray or value.dtype not in _FLOATS:
+            value = _as_array(value)
+        self._data = value
         self._time = next(_ticks)  # bump_version(self), inline
 
     data = property(
@@ -1833,18 +1834,16 @@ def linear(
         ) from None
     if type(x) is not Tensor:
         x = x if isinstance(x, Tensor) else Tensor(x, role="input")
-    if type(weight) is not Tensor or not (bias is None or type(bias) is Tensor):
-        if not isinstance(weight, Tensor) or not (bias is None or isinstance(bias, Tensor)):
-            raise TypeError("linear() takes its weight and bias as Tensors")
-    w = weight._data
+    try:
+        w = weight._data
+        b = None if bias is None else bias._data
+    except AttributeError:  # (an array, a list, a Value)
+        raise TypeError("linear() takes its weight and bias as Tensors") from None
     if w.ndim != 2:
         raise ValueError(f"linear: weight must be (nout, nin), got shape {w.shape}")
     token = _quiet_on()  # the op's forward, unwrapped, in a quiet section of our own
     try:
-        if bias is None:
-            out, operands = forward(x._data, w, None), (x, weight)
-        else:
-            out, operands = forward(x._data, w, bias._data), (x, weight, bias)
+        out = forward(x._data, w, b)
     except ValueError as e:
         raise ValueError(
             f"linear: input of shape {x._data.shape} does not fit weight {w.shape}"
@@ -1853,7 +1852,7 @@ def linear(
         ) from None
     finally:
         _quiet_off(token)
-    return _node(out, op, operands)
+    return _node(out, op, (x, weight) if b is None else (x, weight, bias))
 
 
 # ============================================================================ functions

@@ -143,6 +143,19 @@ def test_an_exact_op_is_trusted_by_backward_and_held_to_its_promise_by_gradcheck
     assert not result and result.op == "broken"
     assert "its gradient is (2, 2) float64, but the input is (2,) float64" in str(result)
 
+    # ... and so does one that hands back g itself, which the backward would share
+    @autograd.op(vjp=lambda g, x, b, out: (2 * g * x, g.sum(axis=0)), exact=True)
+    def plus(x: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return x * x + b
+
+    @autograd.op(vjp=lambda g, y, out: (g,), exact=True)
+    def same(y: np.ndarray) -> np.ndarray:
+        return y.copy()
+
+    result = gradcheck(lambda x, b: same(plus(x, b)).sum(), [x, b])
+    assert not result and result.op == "same"
+    assert "the upstream gradient itself or a view of it" in str(result)
+
 
 def test_a_rule_that_forgets_the_tuple_gets_a_clear_error():
     @autograd.op(local=lambda x, out: math.cos(x))  # no comma: a float, not a tuple

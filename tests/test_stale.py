@@ -101,3 +101,12 @@ def test_a_change_made_before_the_forward_needs_no_check():
     y = (w * w).sum()  # made after both changes: nothing is stale
     y.backward()
     np.testing.assert_array_equal(w.grad, [2.0, 4.0])
+
+
+def test_a_replaced_operand_of_another_shape_is_named_stale_not_a_shape_error():
+    # The VJP runs on the new array and fails on its shape; the error says why
+    layer = nn.Linear(3, 2, seed=0)
+    loss = layer(Tensor(np.ones((4, 3)), requires_grad=True)).sum()
+    layer.weight.data = np.ones((5, 7))
+    with pytest.raises(RuntimeError, match=r"'0?\.?weight' .*was modified in place"):
+        loss.backward()

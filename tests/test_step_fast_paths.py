@@ -127,6 +127,15 @@ def test_linear_with_mixed_dtypes_gives_each_operand_a_gradient_of_its_own_dtype
     np.testing.assert_allclose(b.grad, g.sum(0), rtol=1e-6)
 
 
+@pytest.mark.parametrize("which", ["weight", "bias"])
+@pytest.mark.parametrize("bad", [np.ones((2, 2)), [[1.0, 2.0], [3.0, 4.0]], Value(1.0)])
+def test_linear_refuses_a_weight_or_bias_that_is_not_a_tensor(which, bad):
+    x, w, b = leaf([[1.0, 2.0]]), leaf([[3.0, 4.0], [-1.0, 0.5]]), leaf([0.5, -3.0])
+    args = {"weight": w, "bias": b, which: bad}
+    with pytest.raises(TypeError, match=r"linear\(\) takes its weight and bias as Tensors"):
+        linear(x, args["weight"], args["bias"], "relu")
+
+
 def test_linear_without_an_activation_is_the_plain_linear_node():
     x, w, b = leaf([[1.0, 2.0]]), leaf([[3.0, 4.0], [-1.0, 0.5]]), leaf([0.5, -3.0])
     y = linear(x, w, b, None)
