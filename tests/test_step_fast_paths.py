@@ -709,6 +709,28 @@ def test_the_autograd_level_cross_entropy_checks_its_targets_too():
         assert loss._op.params["target"].indices.tolist() == [0, 3, 1]
 
 
+@pytest.mark.parametrize("n", [5, 300])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint64", "uint8", ">i8"])
+def test_targets_of_a_small_or_a_large_batch_are_checked_and_picked_alike(n, dtype):
+    rng = np.random.default_rng(n)
+    values = rng.standard_normal((n, 7))
+    t = rng.integers(0, 7, size=n)
+    t[0], t[-1] = 0, 6  # both ends of 0 .. 6
+    z = Tensor(values, requires_grad=True)
+    loss = cross_entropy(z, t.astype(dtype))
+    loss.backward()
+    expected_loss, expected_grad = by_hand(values, t)
+    np.testing.assert_allclose(loss.data, expected_loss, rtol=1e-13)
+    np.testing.assert_allclose(z.grad, expected_grad, rtol=1e-13, atol=1e-17)
+    signed = np.dtype(dtype).kind == "i"
+    for bad_class in (7, 200, -1) if signed else (7, 200):
+        bad = t.astype(dtype)
+        bad[-1] = bad_class
+        expected = rf"target {n - 1} is class {bad_class}, but there are 7"
+        with pytest.raises(ValueError, match=expected):
+            cross_entropy(z, bad)
+
+
 @pytest.mark.parametrize("dtype", [">i4", ">i8"])
 def test_big_endian_class_indices_are_classes_too(dtype):
     z = leaf(np.zeros((3, 4)))
