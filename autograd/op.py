@@ -130,30 +130,22 @@ class Op:
     def _bound(self, params: dict[str, Any]) -> Op:
         """A copy of this op with ``params`` bound into its forward and rules (no checks:
         this op's were made when it was declared). Binding a bound op adds to its
-        parameters. Its vjp is bound now; its forward and local when first asked for
-        (``__getattr__``): a node made by ``fresh`` usually only ever needs its vjp."""
+        parameters."""
         if self.params:
             params = {**self.params, **params}
-        raw = self._raw  # the declared forward and rules, unbound
+        forward, local, vjp = raw = self._raw  # the declared forward and rules, unbound
         template = self._template
         op = object.__new__(Op)
         op.params = params
         op.name = template.format(**params) if "{" in template else template
         op._template = template
         op._raw = raw
-        op.vjp = functools.partial(raw[2], **params) if raw[2] else None
+        op.forward = functools.partial(forward, **params)
+        op.local = functools.partial(local, **params) if local else None
+        op.vjp = functools.partial(vjp, **params) if vjp else None
         op.exact = self.exact
         op._family = None
         return op
-
-    def __getattr__(self, name: str) -> Any:
-        """A bound op's forward or local, bound on first use (see ``_bound``)."""
-        if name not in ("forward", "local"):
-            raise AttributeError(f"'Op' object has no attribute {name!r}")
-        rule = self._raw[0 if name == "forward" else 1]
-        bound = functools.partial(rule, **self.params) if rule is not None else None
-        setattr(self, name, bound)
-        return bound
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
         """Apply the op: Tensors in give a Tensor, Values or numbers give a Value."""

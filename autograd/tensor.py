@@ -414,7 +414,7 @@ def class_targets(target: Any, n: int, c: int) -> tuple[np.ndarray, np.ndarray]:
     # is their bytes, so a changed label array is a new key, never a stale hit.
     key = None
     if classes.nbytes <= _CHECKED_BYTES:
-        key = (n, c, classes.dtype.str, classes.tobytes())
+        key = (n, c, classes.dtype, classes.tobytes())  # (dtype.str would format)
         known = _CHECKED.get(key)
         if known is not None:
             return known
@@ -447,7 +447,7 @@ def class_targets(target: Any, n: int, c: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 # Checked targets by (n, c, dtype, bytes): the labels of the last batches seen, if small
-_CHECKED: dict[tuple[int, int, str, bytes], tuple[np.ndarray, np.ndarray]] = {}
+_CHECKED: dict[tuple[int, int, np.dtype, bytes], tuple[np.ndarray, np.ndarray]] = {}
 _CHECKED_BYTES = 1 << 16  # 8192 int64 labels
 
 _ROWS: dict[int, np.ndarray] = {}  # 0 .. n-1 for the batch sizes seen, read-only
