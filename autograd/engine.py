@@ -217,8 +217,8 @@ def _tensor_pass(root: Any, seed: np.ndarray, accumulate: bool, wanted: Any) -> 
                     if d is None or not p.requires_grad:
                         continue
                     if exact:
-                        if type(d) is not np.ndarray:
-                            d = d()  # a deferred gradient (a product the operand may not need)
+                        if callable(d):  # a deferred gradient (a product it may not need)
+                            d = d()
                     elif (
                         type(d) is not np.ndarray  # a deferred gradient, or a scalar
                         or d.shape != p._data.shape

@@ -556,20 +556,22 @@ def _linear_vjp(g: np.ndarray, x: np.ndarray, w: np.ndarray, *bias_out: np.ndarr
     a gradient (the first layer's input never does, a frozen weight neither). On arrays
     they are ``partial(np.matmul, ...)``, which runs no Python code of ours, and every
     gradient has its operand's shape and dtype (the op is ``exact``)."""
+    if type(g) is np.ndarray and g.ndim == 2 and x.dtype is g.dtype is w.dtype:
+        # the common case: a batch of rows, one dtype (b's, or out's: g's)
+        if bias_out[0].dtype is g.dtype:
+            d_x, d_w = partial(_matmul, g, w), partial(_matmul, g.T, x)
+            return (d_x, d_w, _add_reduce(g, 0)) if len(bias_out) == 2 else (d_x, d_w)
     if type(g) is not np.ndarray:  # nodes (create_graph): the same products, as ops
         return _linear_vjp_nodes(g, x, w, len(bias_out) == 2)
-    if g.ndim == 2:  # the common case: a batch of rows
+    if g.ndim == 2:
         g2, x2 = g, x
     else:  # one sample, or more leading axes: rows of (nout,) and (nin,)
         g2, x2 = g.reshape(-1, w.shape[0]), x.reshape(-1, w.shape[1])
-    dtype = g.dtype  # the output's
-    if x.dtype is dtype and w.dtype is dtype and bias_out[0].dtype is dtype:  # (b, or out)
-        d_x, d_w = partial(_matmul, g, w), partial(_matmul, g2.T, x2)
-        return (d_x, d_w, _add_reduce(g2, 0)) if len(bias_out) == 2 else (d_x, d_w)
-    # mixed dtypes (a float32 input into float64 weights): each cast back to its operand's
-    d_x, d_w = (lambda: (g @ w).astype(x.dtype)), (lambda: (g2.T @ x2).astype(w.dtype))
+    # each in its operand's dtype (a float32 input into float64 weights: cast back)
+    d_x = lambda: (g @ w).astype(x.dtype, copy=False)  # noqa: E731
+    d_w = lambda: (g2.T @ x2).astype(w.dtype, copy=False)  # noqa: E731
     if len(bias_out) == 2:
-        return d_x, d_w, _add_reduce(g2, 0).astype(bias_out[0].dtype)
+        return d_x, d_w, _add_reduce(g2, 0).astype(bias_out[0].dtype, copy=False)
     return d_x, d_w
 
 
