@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.graph import _blocks_lock, modes
+from autograd.graph import modes
 
 
 def is_anomaly_enabled() -> bool:
@@ -54,20 +54,11 @@ def detect_anomaly(enabled: bool = True) -> Iterator[None]:
     is this thread's own, as ``no_grad``.
     """
     previous = modes.anomaly
-    with _blocks_lock:
-        anomaly_blocks[0] += 1
     modes.anomaly = bool(enabled)
     try:
         yield
     finally:
         modes.anomaly = previous
-        with _blocks_lock:
-            anomaly_blocks[0] -= 1
-
-
-# How many detect_anomaly() blocks are open, in all threads together: while none is, a
-# backward needs no look at this thread's switch (as graph.no_grad_blocks for no_grad).
-anomaly_blocks = [0]
 
 
 class AnomalyError(RuntimeError):

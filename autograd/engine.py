@@ -57,8 +57,7 @@ _numbers = attrgetter("_data")  # a Tensor's array (map(_numbers, parents): no P
 
 def backward(root: Any, grad: Any = None, *, create_graph: bool = False) -> None:
     """``root.backward(grad)``: add d(root)/d(node) * grad to ``node.grad`` for every node."""
-    if anomaly.anomaly_blocks[0] and modes.anomaly and not create_graph:  # (detect_anomaly)
-        # inside detect_anomaly(): step by step, each step checked
+    if modes.anomaly and not create_graph:  # inside detect_anomaly(): step by step, checked
         for _ in backward_steps(root, grad):
             pass
         return
@@ -127,11 +126,8 @@ def _run(
         return _graph_pass(topological_order(root), seed, accumulate, wanted)
     if isinstance(root, Value):
         return _scalar_pass(topological_order(root), seed, accumulate, wanted)
-    token = ieee.quiet_on()  # IEEE inf and nan, without NumPy's warnings
-    try:
+    with ieee.quiet():  # IEEE inf and nan, without NumPy's warnings
         return _tensor_pass(root, seed, accumulate, wanted)
-    finally:
-        ieee.quiet_off(token)
 
 
 def _scalar_pass(order: list[Value], seed: float, accumulate: bool, wanted: Any) -> dict:

@@ -34,22 +34,6 @@ except (ImportError, AttributeError, TypeError):  # NumPy 1.x: np.errstate it is
     _set = None
 
 
-if _set is not None:
-    # A quiet section by hand, ``token = quiet_on()`` ... ``quiet_off(token)`` (in a
-    # ``finally``): the same as ``with quiet():``, without its two Python calls.
-    quiet_on: Callable[[], Any] = functools.partial(_set, _IGNORE_ALL)
-    quiet_off: Callable[[Any], None] = _reset
-else:  # pragma: no cover - NumPy 1.x
-
-    def quiet_on() -> Any:
-        state = np.errstate(all="ignore")
-        state.__enter__()
-        return state
-
-    def quiet_off(token: Any) -> None:
-        token.__exit__(None, None, None)
-
-
 class quiet:  # noqa: N801 (a context manager, used like np.errstate)
     """``with quiet():`` NumPy arithmetic gives inf and nan without RuntimeWarnings
     (``np.errstate(all="ignore")``, made cheap)."""

@@ -66,7 +66,6 @@ Operand = Union["Tensor", np.ndarray, float, int, Sequence[Any]]
 # a floating-point flag.
 _quiet = ieee.quiet
 _ieee = ieee.quietly
-_quiet_on, _quiet_off = ieee.quiet_on, ieee.quiet_off
 
 
 # ============================================================================ the ops
@@ -410,14 +409,6 @@ def class_targets(target: Any, n: int, c: int) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(target, Tensor):
         target = target._data
     classes = target if type(target) is np.ndarray else np.asarray(target)
-    # The same labels again (full-batch training, a fixed batch): checked already. The key
-    # is their bytes, so a changed label array is a new key, never a stale hit.
-    key = None
-    if classes.nbytes <= _CHECKED_BYTES:
-        key = (n, c, classes.dtype, classes.tobytes())  # (dtype.str would format)
-        known = _CHECKED.get(key)
-        if known is not None:
-            return known
     if classes.dtype.kind not in "iu":  # bool and float labels are mistakes, not classes
         raise TypeError(
             f"cross_entropy: targets must be class indices (ints), got {classes.dtype} "
@@ -436,19 +427,8 @@ def class_targets(target: Any, n: int, c: int) -> tuple[np.ndarray, np.ndarray]:
             f"cross_entropy: target {i} is class {int(classes[i])}, but there are {c} classes "
             f"(0 to {c - 1})"
         ) from None
-    if key is not None:
-        if len(_CHECKED) >= 64:
-            _CHECKED.clear()
-        if classes.base is not None or classes is target:  # a view of, or the caller's
-            classes = classes.copy()
-        classes.flags.writeable = flat.flags.writeable = False  # shared by later hits
-        _CHECKED[key] = classes, flat
     return classes, flat
 
-
-# Checked targets by (n, c, dtype, bytes): the labels of the last batches seen, if small
-_CHECKED: dict[tuple[int, int, np.dtype, bytes], tuple[np.ndarray, np.ndarray]] = {}
-_CHECKED_BYTES = 1 << 16  # 8192 int64 labels
 
 _ROWS: dict[int, np.ndarray] = {}  # 0 .. n-1 for the batch sizes seen, read-only
 
@@ -513,9 +493,6 @@ def cross_entropy_op(z: np.ndarray, *, target: _Targets) -> np.ndarray:
     return loss
 
 
-_cross_entropy_forward = cross_entropy_op.forward.__wrapped__  # (not quiet: see cross_entropy)
-
-
 def _cross_entropy(z: np.ndarray, target: _Targets, m: np.ndarray) -> Any:
     shifted = z - m  # shifted by the row's max, every exponent <= 0: nothing overflows
     e = np.exp(shifted)
@@ -529,18 +506,11 @@ def _cross_entropy(z: np.ndarray, target: _Targets, m: np.ndarray) -> Any:
 def cross_entropy(logits: Tensor, target: Any) -> Tensor:
     """Softmax cross-entropy of logits (N, C) against N class indices, as one node whose VJP
     is (softmax(z) - onehot(t)) / N. The targets are checked (``class_targets``)."""
-    z = logits._data
-    n, c = z.shape
+    n, c = logits._data.shape
     # an op of its own per call (Op.fresh, never cached): its targets and saved arrays
     # belong to this node
     targets = _Targets(*class_targets(target, n, c))
-    op = cross_entropy_op.fresh(target=targets)
-    token = _quiet_on()  # what op.forward(z) does, without its two calls
-    try:
-        loss = _cross_entropy_forward(z, target=targets)
-    finally:
-        _quiet_off(token)
-    return _node(loss, op, (logits,))
+    return _unary(cross_entropy_op.fresh(target=targets), logits)
 
 
 def _sum_rows(g: Any) -> Any:
@@ -556,13 +526,13 @@ def _linear_vjp(g: np.ndarray, x: np.ndarray, w: np.ndarray, *bias_out: np.ndarr
     a gradient (the first layer's input never does, a frozen weight neither). On arrays
     they are ``partial(np.matmul, ...)``, which runs no Python code of ours, and every
     gradient has its operand's shape and dtype (the op is ``exact``)."""
-    if type(g) is np.ndarray and g.ndim == 2 and x.dtype is g.dtype is w.dtype:
-        # the common case: a batch of rows, one dtype (b's, or out's: g's)
-        if bias_out[0].dtype is g.dtype:
-            d_x, d_w = partial(_matmul, g, w), partial(_matmul, g.T, x)
-            return (d_x, d_w, _add_reduce(g, 0)) if len(bias_out) == 2 else (d_x, d_w)
     if type(g) is not np.ndarray:  # nodes (create_graph): the same products, as ops
         return _linear_vjp_nodes(g, x, w, len(bias_out) == 2)
+    dtype = g.dtype  # the output's; bias_out[0] is the bias, or the output if there is none
+    if g.ndim == 2 and x.dtype is dtype and w.dtype is dtype and bias_out[0].dtype is dtype:
+        # the common case, a batch of rows in one dtype: the products as they come
+        d_x, d_w = partial(_matmul, g, w), partial(_matmul, g.T, x)
+        return (d_x, d_w, _add_reduce(g, 0)) if len(bias_out) == 2 else (d_x, d_w)
     if g.ndim == 2:
         g2, x2 = g, x
     else:  # one sample, or more leading axes: rows of (nout,) and (nin,)
@@ -627,11 +597,6 @@ FUSABLE: dict[str, Op] = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid}
 _IN_PLACE = {relu: lambda z: np.maximum(z, 0.0, out=z), tanh: lambda z: np.tanh(z, out=z)}
 # One op per activation, made once (not Op.bind: a bound parameter costs a keyword call)
 _LINEAR_THEN = {name: _linear_then(act, _IN_PLACE.get(act)) for name, act in FUSABLE.items()}
-# linear()'s op and the op's forward unwrapped (functools.wraps keeps it as __wrapped__),
-# by activation: linear() runs it in a quiet section of its own, one call fewer per layer
-_LINEARS: dict[str | None, tuple[Op, Any]] = {None: (linear_op, _affine)} | {
-    name: (op, op.forward.__wrapped__) for name, op in _LINEAR_THEN.items()
-}
 
 
 # ---------------------------------------------------------------------------- elementary
@@ -1847,33 +1812,33 @@ def linear(
     is then "linear+relu" and so on: ``linear(x, w, b, "relu")`` equals
     ``linear(x, w, b).relu()`` with one node and one array fewer.
     """
+    op = linear_op
+    if activation is not None:
+        op = _LINEAR_THEN.get(activation) if isinstance(activation, str) else None
+        if op is None:
+            raise ValueError(
+                f"linear: activation must be one of {sorted(FUSABLE)} or None, got {activation!r}"
+            )
+    if not isinstance(x, Tensor):
+        x = Tensor(x, role="input")
+    if not isinstance(weight, Tensor) or not (bias is None or isinstance(bias, Tensor)):
+        raise TypeError("linear() takes its weight and bias as Tensors")
+    if weight._data.ndim != 2:
+        raise ValueError(f"linear: weight must be (nout, nin), got shape {weight._data.shape}")
+    operands = (x, weight) if bias is None else (x, weight, bias)
     try:
-        op, forward = _LINEARS[activation]
-    except (KeyError, TypeError):  # (an unhashable activation)
-        raise ValueError(
-            f"linear: activation must be one of {sorted(FUSABLE)} or None, got {activation!r}"
-        ) from None
-    if type(x) is not Tensor:
-        x = x if isinstance(x, Tensor) else Tensor(x, role="input")
-    try:
-        w = weight._data
-        b = None if bias is None else bias._data
-    except AttributeError:  # (an array, a list, a Value)
-        raise TypeError("linear() takes its weight and bias as Tensors") from None
-    if w.ndim != 2:
-        raise ValueError(f"linear: weight must be (nout, nin), got shape {w.shape}")
-    token = _quiet_on()  # the op's forward, unwrapped, in a quiet section of our own
-    try:
-        out = forward(x._data, w, b)
+        out = (
+            op.forward(x._data, weight._data)
+            if bias is None
+            else op.forward(x._data, weight._data, bias._data)
+        )
     except ValueError as e:
         raise ValueError(
-            f"linear: input of shape {x._data.shape} does not fit weight {w.shape}"
+            f"linear: input of shape {x._data.shape} does not fit weight {weight._data.shape}"
             + ("" if bias is None else f" and bias {bias._data.shape}")
             + f" ({e})"
         ) from None
-    finally:
-        _quiet_off(token)
-    return _node(out, op, (x, weight) if b is None else (x, weight, bias))
+    return _node(out, op, operands)
 
 
 # ============================================================================ functions

@@ -166,12 +166,7 @@ class Sequential(Module):
 
     def __call__(self, x: Any) -> Any:
         for layer, activation in self._plan:  # (a Linear, "relu"): the two as one node
-            if activation is None:
-                x = layer(x)
-            elif type(x) is Tensor:  # what Linear.__call__ does, without its call
-                x = linear(x, layer.weight, layer.bias, activation)
-            else:
-                x = layer(x, activation)
+            x = layer(x) if activation is None else layer(x, activation)
         return x
 
     def __len__(self) -> int:

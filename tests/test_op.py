@@ -130,8 +130,8 @@ def test_an_exact_op_is_trusted_by_backward_and_held_to_its_promise_by_gradcheck
     x = Tensor(np.array([[0.5, -1.0], [2.0, 3.0]]), requires_grad=True)
     b = Tensor(np.array([1.0, -1.0]), requires_grad=True)
     square_plus(x, b).sum().backward()
-    np.testing.assert_array_equal(x.grad, 2 * x.data)
-    np.testing.assert_array_equal(b.grad, [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad, 2 * x.data)  # d/dx sum(x^2 + b) = 2x
+    np.testing.assert_array_equal(b.grad, [2.0, 2.0])  # each b_j is added to both rows
     assert gradcheck(lambda x, b: square_plus(x, b).sum(), [x, b])
 
     # the same rule without the sum over rows breaks the promise: gradcheck says so
