@@ -81,14 +81,14 @@ def where(condition: np.ndarray, a: Any, b: Any) -> Any:
     if isinstance(a, _NUMBERS) and isinstance(b, _NUMBERS):
         if (
             type(condition) is np.ndarray
-            and condition.size > _SELECT_BY_PRODUCT
+            and condition.size >= _SELECT_BITWISE
             and condition.dtype is _BOOL
         ):
             ta, tb = type(a), type(b)
-            if tb is float and b == 0.0 and ta is np.ndarray:
-                return _select(condition, a)
-            if ta is float and a == 0.0 and tb is np.ndarray:
-                return _select(~condition, b)
+            if tb is float and ta is np.ndarray and _is_plus_zero(b):
+                return _select(condition, a, keep=True)
+            if ta is float and tb is np.ndarray and _is_plus_zero(a):
+                return _select(condition, b, keep=False)
         return np.where(condition, a, b)
     from autograd.tensor import where as tensor_where
 
@@ -99,24 +99,30 @@ _NUMBERS = (np.ndarray, float, int, np.generic)  # what is not a graph node
 _BOOL = np.dtype(bool)
 
 
-# np.where walks a random mask element by element, with a branch each: past about 16k
-# elements a product with the mask and a check of its sum is several times faster (at
-# 1797 x 128 it is 1.3 ms against 0.3 ms: a ReLU's backward in a training step).
-_SELECT_BY_PRODUCT = 16384
+# np.where takes a branch per element, and a ReLU's mask is random: the branch goes wrong
+# about half the time. Past about a thousand elements, picking by the bits is faster: a's
+# bits AND all ones where a is kept, AND all zeros (+0.0) elsewhere. At 32 x 128 that is
+# about 9 us against 23 us for np.where with a new mask each call (a new batch each step);
+# at 1797 x 128, 0.41 ms against 1.16 ms. Exact for every value: inf and nan are kept or
+# dropped as np.where does (no 0 * inf), and a dropped entry is +0.0.
+_SELECT_BITWISE = 1024
+_INTS = {2: np.int16, 4: np.int32, 8: np.int64}  # an int type as wide as each float type
 
 
-def _select(mask: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """``np.where(mask, a, 0.0)`` as ``a * mask``. The two differ only where a is inf or nan
-    outside the mask (inf * 0 = nan, where select gives 0); the product's sum is then not
-    finite, and np.where decides instead."""
-    if mask.shape != a.shape or a.dtype.kind != "f":
-        return np.where(mask, a, 0.0)
-    with ieee.quiet():  # inf * 0 and inf - inf are the cases checked for, not warned about
-        picked = a * mask
-        total = picked.sum()
-    if math.isfinite(total):
-        return np.add(picked, 0.0, out=picked)  # -0.0 (a negative times False) becomes 0.0
-    return np.where(mask, a, 0.0)
+def _is_plus_zero(x: float) -> bool:
+    return x == 0.0 and math.copysign(1.0, x) > 0.0  # (np.where keeps a -0.0 as -0.0)
+
+
+def _select(condition: np.ndarray, a: np.ndarray, keep: bool) -> np.ndarray:
+    """``np.where(condition, a, 0.0)`` (keep) or ``np.where(condition, 0.0, a)`` (not keep),
+    without a branch per element: a's bits, AND a mask that is all ones where a is kept."""
+    ints = _INTS.get(a.dtype.itemsize)
+    if condition.shape != a.shape or a.dtype.kind != "f" or ints is None or not a.dtype.isnative:
+        return np.where(condition, a, 0.0) if keep else np.where(condition, 0.0, a)
+    flags = condition.view(np.int8)  # 1 where the condition holds, else 0
+    # -1 (every bit set, and so once widened to a's width) where a is kept, else 0
+    mask = np.negative(flags) if keep else np.subtract(flags, 1, dtype=np.int8)
+    return np.bitwise_and(a.view(ints), mask).view(a.dtype)
 
 
 def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:

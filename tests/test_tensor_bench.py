@@ -33,7 +33,7 @@ def test_check_agreement_runs_without_pytorch():
     check_agreement(batch=8, dtype=np.float64)  # raises AssertionError on any disagreement
 
 
-@pytest.mark.parametrize("batch", [1, 16, 20_000 // 128 + 1])  # the last takes the product path
+@pytest.mark.parametrize("batch", [1, 16])  # 16 x 128 takes the bitwise select
 def test_the_tape_floor_computes_the_textbook_gradients(batch):
     params, X, y = make_problem(batch=batch, dtype=np.float64, seed=5)
     hand, tape = HandNumpy(params, X, y), Tape(params, X, y)
