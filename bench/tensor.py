@@ -15,6 +15,10 @@ batch run side by side:
   competitor: the gap between "tensor" and "tape" is the engine's own Python;
 - "torch": PyTorch CPU nn + F.cross_entropy + optim.SGD (skipped when PyTorch is absent).
 
+Each step takes the next of 8 batches of inputs (the labels stay), as training goes through
+an epoch: with one batch over and over, the CPU learns the ReLU masks, and code that branches
+on them (np.where) runs faster than it would in training.
+
 Before timing, the three must agree on the loss and every gradient. Each timing round runs the
 implementations back to back; a time is the fastest round (the machine is shared and noisy), a
 ratio the median over rounds of the ratio within a round. Targets (issue 5): tensor/numpy
@@ -42,6 +46,7 @@ DTYPES = (np.float64, np.float32)
 LR = 0.05
 ROUND_SECONDS = 0.03  # each timing round runs about this long
 ROUNDS = 15
+INPUTS = 8  # batches of inputs, taken in turn: a new one each step
 
 # PyTorch is optional: main() imports it when installed, and the row is skipped otherwise.
 # (Not at import time: the tests use this module's implementations without paying for it.)
@@ -77,6 +82,12 @@ def make_problem(
     return params, X, y
 
 
+def more_inputs(X: np.ndarray, count: int, seed: int = 1) -> list[np.ndarray]:
+    """X and count - 1 other batches of inputs like it, for a new batch each step."""
+    rng = np.random.default_rng(seed)
+    return [X] + [rng.standard_normal(X.shape).astype(X.dtype) for _ in range(count - 1)]
+
+
 class HandNumpy:
     """The textbook backprop equations in NumPy, rows = examples."""
 
@@ -85,6 +96,9 @@ class HandNumpy:
     def __init__(self, params: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> None:
         self.params = [p.copy() for p in params]
         self.X, self.y, self.rows = X, y, np.arange(len(y))
+
+    def as_input(self, X: np.ndarray) -> Any:
+        return X
 
     def forward(self) -> None:
         W1, b1, W2, b2, W3, b3 = self.params
@@ -137,8 +151,11 @@ class GradflowTensor:
         self.params = self.model.parameters()  # 0.weight, 0.bias, 2.weight, ...
         for p, value in zip(self.params, params, strict=True):
             p.data = value.copy()
-        self.X = Tensor(X, role="input")
+        self.X = self.as_input(X)
         self.y, self.rows = y, np.arange(len(y))
+
+    def as_input(self, X: np.ndarray) -> Any:
+        return Tensor(X, role="input")
 
     def forward(self) -> None:
         logits = self.model(self.X)
@@ -166,6 +183,9 @@ class Tape:
         self.params = [p.copy() for p in params]
         self.X, self.y = X, y
         self.flat = np.arange(len(y)) * SIZES[-1] + y  # each row's target in the flat logits
+
+    def as_input(self, X: np.ndarray) -> Any:
+        return X
 
     def forward(self) -> None:
         W1, b1, W2, b2, W3, b3 = self.params
@@ -234,6 +254,9 @@ class TorchCPU:
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=LR)
         self.X, self.y = torch.from_numpy(X), torch.from_numpy(y)
 
+    def as_input(self, X: np.ndarray) -> Any:
+        return torch.from_numpy(X)
+
     def forward(self) -> None:
         self.loss = torch.nn.functional.cross_entropy(self.model(self.X), self.y)
 
@@ -277,17 +300,20 @@ def implementations() -> list[type]:
 Rounds = dict[str, list[dict[str, float]]]
 
 
-def time_steps(impls: list[Any]) -> Rounds:
+def time_steps(impls: list[Any], inputs: list[np.ndarray]) -> Rounds:
     """Per implementation, per round: seconds per step and per forward / backward phase.
 
     A round runs each implementation in turn for about ROUND_SECONDS; a step's time is the
     round's time over its step count. The implementations of one round run back to back, so
-    their ratio compares them under the same machine load.
+    their ratio compares them under the same machine load. Step i takes inputs[i % len].
     """
+    own = {impl.name: [impl.as_input(X) for X in inputs] for impl in impls}
     counts = {}
     for impl in impls:  # warm up, and size the rounds
         start, n = time.perf_counter(), 0
+        batches = own[impl.name]
         while time.perf_counter() - start < ROUND_SECONDS / 4:
+            impl.X = batches[n % len(batches)]
             impl.forward(), impl.backward(), impl.update()
             n += 1
         counts[impl.name] = max(3, int(4 * n))
@@ -295,10 +321,11 @@ def time_steps(impls: list[Any]) -> Rounds:
     clock = time.perf_counter
     for _ in range(ROUNDS):
         for impl in impls:
-            n = counts[impl.name]
+            n, batches = counts[impl.name], own[impl.name]
             forward = backward = 0.0
             start = clock()
-            for _ in range(n):
+            for i in range(n):
+                impl.X = batches[i % len(batches)]
                 t0 = clock()
                 impl.forward()
                 t1 = clock()
@@ -351,8 +378,9 @@ def main() -> None:
 def _run() -> None:
     print(
         f"MLP {'-'.join(map(str, SIZES))} (ReLU), one SGD step = forward + cross-entropy + "
-        f"backward + update.\nTimes: microseconds per step, fastest of {ROUNDS} rounds; ratios: "
-        "median over the rounds of the ratio within a round (same machine load)."
+        f"backward + update, a new batch each step ({INPUTS} in turn).\nTimes: microseconds per "
+        f"step, fastest of {ROUNDS} rounds; ratios: median over the rounds of the ratio within a "
+        "round (same machine load)."
     )
     print(
         "tensor: nn.Sequential(nn.Linear, nn.ReLU, ...)"
@@ -373,7 +401,7 @@ def _run() -> None:
             check_agreement(batch, dtype)
             params, X, y = make_problem(batch, dtype)
             impls = [cls(params, X, y) for cls in implementations()]
-            rounds = time_steps(impls)
+            rounds = time_steps(impls, more_inputs(X, INPUTS))
             found = {
                 "ratio": ratio(rounds, "tensor", "numpy"),
                 "bwd/fwd": ratio(rounds, "tensor", "tensor", "backward", "forward"),
