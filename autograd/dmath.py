@@ -78,17 +78,17 @@ def where(condition: np.ndarray, a: Any, b: Any) -> Any:
     """a where ``condition`` holds, else b (``np.where``). ``condition`` is computed from
     numbers (``value(x) > 0``), never differentiated; a and b may be Tensors, and then the
     result is a Tensor whose gradient goes to a or b by the same condition (select)."""
+    if (  # a big mask, and an array against +0.0 (np.where keeps a -0.0 as -0.0): by the bits
+        type(condition) is np.ndarray
+        and condition.dtype is _BOOL
+        and condition.size >= _SELECT_BITWISE
+    ):
+        ta, tb = type(a), type(b)
+        if ta is float and tb is np.ndarray and a == 0.0 and _copysign(1.0, a) > 0.0:
+            return _select(condition, b, False)
+        if tb is float and ta is np.ndarray and b == 0.0 and _copysign(1.0, b) > 0.0:
+            return _select(condition, a, True)
     if isinstance(a, _NUMBERS) and isinstance(b, _NUMBERS):
-        if (
-            type(condition) is np.ndarray
-            and condition.size >= _SELECT_BITWISE
-            and condition.dtype is _BOOL
-        ):
-            ta, tb = type(a), type(b)  # (np.where keeps a -0.0 as -0.0: +0.0 only)
-            if tb is float and ta is np.ndarray and b == 0.0 and _copysign(1.0, b) > 0.0:
-                return _select(condition, a, True)
-            if ta is float and tb is np.ndarray and a == 0.0 and _copysign(1.0, a) > 0.0:
-                return _select(condition, b, False)
         return np.where(condition, a, b)
     from autograd.tensor import where as tensor_where
 

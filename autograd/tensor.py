@@ -1094,10 +1094,12 @@ class Tensor:
         self._time: int = 0
 
     def _set_data(self, value: Any) -> None:
-        # every optimizer step comes here: the common case (a float array) without a call
-        if type(value) is not np.ndarray or value.dtype not in _FLOATS:
-            value = _as_array(value)
-        self._data = value
+        # every optimizer step comes here: ``t.data -= step`` gives back the same array, with
+        # new values; anything else is checked (a float array is used as it is)
+        if value is not self._data:
+            if type(value) is not np.ndarray or value.dtype not in _FLOATS:
+                value = _as_array(value)
+            self._data = value
         self._time = next(_ticks)  # bump_version(self), inline
 
     data = property(
