@@ -1,14 +1,24 @@
-"""The benchmark's Tensor step computes what the textbook equations compute (no timing here).
+"""The benchmark's Tensor step computes what the textbook equations compute (no time is asserted).
 
 bench/tensor.py times gradflow's Tensor engine against a hand-written NumPy MLP step (the
 backprop equations BP1-BP4, no autodiff). Those two must agree on the loss, on every gradient
 and on the parameters after an SGD step, or the timings compare different work.
 """
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
-from bench.tensor import GradflowTensor, HandNumpy, Tape, check_agreement, make_problem
+from bench.tensor import (
+    GradflowTensor,
+    HandNumpy,
+    Tape,
+    check_agreement,
+    make_problem,
+    more_inputs,
+    time_steps,
+)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -43,3 +53,44 @@ def test_the_tape_floor_computes_the_textbook_gradients(batch):
     assert float(tape.loss) == pytest.approx(float(hand.loss), rel=1e-12)
     for mine, textbook in zip(tape.gradients(), hand.gradients(), strict=True):
         np.testing.assert_allclose(mine, textbook, rtol=1e-12, atol=1e-15)
+
+
+def test_each_step_takes_the_next_batch_and_all_agree_on_every_batch():
+    params, X, y = make_problem(batch=16, dtype=np.float64, seed=6)
+    inputs = more_inputs(X, 3)
+    assert inputs[0] is X and len(inputs) == 3
+    assert all(b.shape == X.shape and b.dtype == X.dtype for b in inputs)
+    assert not np.array_equal(inputs[1], inputs[2])
+    impls = [cls(params, X, y) for cls in (HandNumpy, GradflowTensor, Tape)]
+    for batch in inputs[1:]:  # a batch other than the one they were made with
+        for impl in impls:
+            impl.X = impl.as_input(batch)
+            impl.forward()
+            impl.backward()
+        textbook = impls[0].gradients()
+        for impl in impls[1:]:
+            for mine, expected in zip(impl.gradients(), textbook, strict=True):
+                np.testing.assert_allclose(mine, expected, rtol=1e-12, atol=1e-15)
+        for impl in impls:
+            impl.update()
+
+
+def test_a_timing_round_goes_through_the_batches_in_turn():
+    params, X, y = make_problem(batch=4, dtype=np.float64, seed=7)
+    seen = []
+
+    class Recording(HandNumpy):
+        name = "recording"
+
+        def forward(self):
+            seen.append(self.X)
+            super().forward()
+
+    inputs = more_inputs(X, 3)
+    rounds = time_steps([Recording(params, X, y)], inputs)
+    assert len(rounds["recording"]) > 0
+    order = [next(i for i, b in enumerate(inputs) if b is x) for x in seen]
+    assert set(order) == {0, 1, 2}
+    # each step takes the next batch; the warm-up and every round start again from the first
+    assert all(b in ((a + 1) % 3, 0) for a, b in pairwise(order))
+    assert order.count(0) < len(order) / 2  # so the next one, not the first over and over
