@@ -78,7 +78,7 @@ def where(condition: np.ndarray, a: Any, b: Any) -> Any:
     """a where ``condition`` holds, else b (``np.where``). ``condition`` is computed from
     numbers (``value(x) > 0``), never differentiated; a and b may be Tensors, and then the
     result is a Tensor whose gradient goes to a or b by the same condition (select)."""
-    if (  # a big mask, and an array against +0.0 (np.where keeps a -0.0 as -0.0): by the bits
+    if (  # a big mask, an array against +0.0: by the bits (which drop to +0.0, never -0.0)
         type(condition) is np.ndarray
         and condition.dtype is _BOOL
         and condition.size >= _SELECT_BITWISE
