@@ -189,10 +189,10 @@ def _tensor_pass(root: Any, seed: np.ndarray, accumulate: bool, wanted: Any) -> 
     found: dict[Any, np.ndarray] = {}
     grads: dict[Any, np.ndarray] = {root: seed}
     borrowed: set[Any] = set()
-    pop, get = grads.pop, grads.get
+    pop, ndarray = grads.pop, np.ndarray
     # (-tick, id, node): latest tick first; id breaks the tie of a node and its copy.copy
     heap = [(-root._time, id(root), root)] if root._op is not None else []
-    parents = None
+    parents = d = None
     with _pass_lock:
         try:
             while heap:
@@ -204,7 +204,7 @@ def _tensor_pass(root: Any, seed: np.ndarray, accumulate: bool, wanted: Any) -> 
                     node.grad = (g.copy() if node in borrowed else g) if grad is None else grad + g
                 elif node in wanted:
                     found[node] = g
-                op = node._op
+                op, d = node._op, None
                 downs = op.vjp(g, *map(_numbers, parents), node._data)
                 exact = op.exact  # fresh gradients in their operands' own shapes and dtypes
                 for p, d in zip(parents, downs):  # noqa: B905
@@ -213,27 +213,28 @@ def _tensor_pass(root: Any, seed: np.ndarray, accumulate: bool, wanted: Any) -> 
                     if d is None or not p.requires_grad:
                         continue
                     if exact:
-                        if callable(d):  # a deferred gradient (a product it may not need)
+                        if type(d) is not ndarray:  # deferred (a product it may not need)
                             d = d()
                     elif (
-                        type(d) is not np.ndarray  # a deferred gradient, or a scalar
+                        type(d) is not ndarray  # a deferred gradient, or a scalar
                         or d.shape != p._data.shape
                         or d.dtype is not p._data.dtype  # (dtypes are singletons)
                     ):
                         d = _fit(d() if callable(d) else d, p)  # broadcast back, or cast
-                    prev = get(p)
-                    if prev is None:
+                    if p not in grads:
                         grads[p] = d
                         if p._op is not None:
                             heappush(heap, (-p._time, id(p), p))  # reached: its turn is its tick
                         if not exact and (d is g or d.base is not None):
                             borrowed.add(p)
                     else:
-                        grads[p] = prev + d
+                        grads[p] = grads[p] + d
                         borrowed.discard(p)
-        except Exception:  # a rule that failed on an operand changed since: say that instead
+        except Exception as e:  # a rule that failed on an operand changed since: say that
             if parents is not None:
                 _check_fresh(node, parents)
+                if type(e) is TypeError and node._op.exact and _neither(d):
+                    _broken_exact(node, d, e)  # it gave neither an array nor a function
             raise
         # What is left are the leaves (and a leaf root)
         if not accumulate:
@@ -247,6 +248,18 @@ def _tensor_pass(root: Any, seed: np.ndarray, accumulate: bool, wanted: Any) -> 
                 grad = leaf.grad
                 leaf.grad = (g.copy() if leaf in borrowed else g) if grad is None else grad + g
     return found
+
+
+def _neither(d: Any) -> bool:
+    return d is not None and type(d) is not np.ndarray and not callable(d)
+
+
+def _broken_exact(node: Any, d: Any, error: TypeError) -> None:
+    raise TypeError(
+        f"the derivative rule of op {node._op.name!r} gave a {type(d).__name__} as a gradient: "
+        "exact=True promises an ndarray of the operand's own shape and dtype, or a function "
+        "of no arguments that makes one (gradcheck checks the promise)"
+    ) from error
 
 
 def _graph_pass(order: list[Any], seed: Any, accumulate: bool, wanted: Any) -> dict:

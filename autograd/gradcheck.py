@@ -120,11 +120,17 @@ def gradcheck(
     for i, x in enumerate(inputs):
         _check_input(x, i)
     saved = [x.grad for x in inputs]
+    rng = np.random.default_rng(seed)
     try:
         for x in inputs:
             x.grad = 0.0 if isinstance(x, Value) else None
         out = f(*inputs)
         _scalar_output(out)  # fail early on a non-scalar output
+        # The backward trusts an exact op's gradients as they come; one that breaks its
+        # promise can give .grad arrays of the wrong shape, or shared ones, or fail: ask first
+        broken = find_broken_promise(out, rng)
+        if broken is not None:
+            return GradcheckResult(False, math.inf, broken[1], tol, [broken[1]], *broken)
         out.backward()
         analytic = [x.grad if isinstance(x, Value) else _tensor_grad(x) for x in inputs]
     finally:
@@ -135,12 +141,6 @@ def gradcheck(
         with no_grad():
             return _scalar_output(f(*inputs))
 
-    rng = np.random.default_rng(seed)
-    # The backward trusts an exact op's gradients as they come; one that breaks its promise
-    # can give .grad arrays of the wrong shape, or shared ones, before any number is wrong
-    broken = find_broken_promise(out, rng)
-    if broken is not None:
-        return GradcheckResult(False, math.inf, broken[1], tol, [broken[1]], *broken)
     checks: list[Check] = []
     for i, (x, grad) in enumerate(zip(inputs, analytic, strict=True)):
         if isinstance(x, Value):
@@ -208,7 +208,8 @@ def find_broken_promise(root: Any, rng: Any = None) -> tuple[str, Check] | None:
         u = rng.standard_normal(node.data.shape).astype(node.data.dtype)
         for i, (x, d) in enumerate(zip(inputs, op.vjp(u, *inputs, node.data), strict=True)):
             if d is not None and isinstance(x, np.ndarray):
-                broken = _broken_promise(i, x, d() if callable(d) else d, u)
+                deferred = type(d) is not np.ndarray and callable(d)  # as the pass calls it
+                broken = _broken_promise(i, x, d() if deferred else d, u)
                 if broken is not None:
                     return op.name, broken
     return None
@@ -216,11 +217,13 @@ def find_broken_promise(root: Any, rng: Any = None) -> tuple[str, Check] | None:
 
 def _broken_promise(i: int, x: np.ndarray, d: Any, u: np.ndarray) -> Check | None:
     """How an exact op's gradient d for input i (x) breaks its promise, if it does."""
-    if not (isinstance(d, np.ndarray) and d.shape == x.shape and d.dtype == x.dtype):
-        got = f"{np.shape(d)} {getattr(d, 'dtype', type(d).__name__)}"
+    if not (type(d) is np.ndarray and d.shape == x.shape and d.dtype == x.dtype):
+        kind = "" if type(d) is np.ndarray else f"a {type(d).__name__} "  # not an ndarray
+        got = f"{kind}{np.shape(d)} {getattr(d, 'dtype', type(d).__name__)}"
         where = (
             f"input {i}: its gradient is {got}, but the input is {x.shape} {x.dtype} "
-            "(exact=True promises the input's own shape and dtype)"
+            "(exact=True promises an ndarray of the input's own shape and dtype, or a "
+            "function that makes one)"
         )
     elif np.shares_memory(d, u):
         where = (

@@ -52,8 +52,9 @@ class Op:
         local: scalar rule, ``local(*inputs, out) -> tuple``: d(out)/d(input_i) per input.
         vjp: tensor rule, ``vjp(g, *inputs, out) -> tuple``: the gradient per input.
         params: the keyword parameters bound into this op ({} for most).
-        exact: the vjp's promise that each gradient it gives (or defers) is a fresh array
-            (not g itself, nor a view of it) of its operand's own shape and dtype, so that
+        exact: the vjp's promise that each gradient it gives is a fresh ndarray (not g
+            itself, nor a view of it, nor a subclass) of its operand's own shape and dtype,
+            or a function of no arguments that makes one (a deferred gradient), so that
             the backward uses it as it comes; without it, the backward sums a gradient back
             over broadcast axes, casts it where it must, and copies one it only borrowed.
             ``gradcheck`` checks the promise.

@@ -466,7 +466,7 @@ def _cross_entropy_vjp(g: Any, z: Any, out: Any, target: _Targets) -> tuple[Any]
     # d/dz_ij mean_i (logsumexp(z_i) - z_i[t_i]) = (softmax(z_i)_j - [j == t_i]) / N
     n = z.shape[0]
     if isinstance(z, np.ndarray):  # numbers: softmax * g/N, then g/N off each picked entry
-        scale = g / n
+        scale = float(g) / n  # (g is the 0-d gradient of the loss: a float is cheaper)
         saved = target.saved
         if saved is not None and saved[0] is z:
             _, e, s = saved

@@ -156,6 +156,28 @@ def test_an_exact_op_is_trusted_by_backward_and_held_to_its_promise_by_gradcheck
     assert not result and result.op == "same"
     assert "the upstream gradient itself or a view of it" in str(result)
 
+    # a gradient may be deferred, a function of no arguments that the backward calls
+    @autograd.op(vjp=lambda g, x, b, out: (lambda: 2 * g * x, lambda: g.sum(0)), exact=True)
+    def deferred(x: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return x * x + b
+
+    x.grad = b.grad = None
+    deferred(x, b).sum().backward()
+    np.testing.assert_array_equal(x.grad, 2 * x.data)
+    np.testing.assert_array_equal(b.grad, [2.0, 2.0])
+    assert gradcheck(lambda x, b: deferred(x, b).sum(), [x, b])
+
+    # an ndarray subclass (or a number) is neither an ndarray nor a function: named
+    @autograd.op(vjp=lambda g, x, b, out: (2 * g * x, np.ma.array(g.sum(0))), exact=True)
+    def masked(x: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return x * x + b
+
+    result = gradcheck(lambda x, b: masked(x, b).sum(), [x, b])
+    assert not result and result.op == "masked"
+    assert "its gradient is a MaskedArray (2,) float64, but the input is (2,)" in str(result)
+    with pytest.raises(TypeError, match="op 'masked' gave a MaskedArray as a gradient"):
+        masked(x, b).sum().backward()
+
 
 def test_a_rule_that_forgets_the_tuple_gets_a_clear_error():
     @autograd.op(local=lambda x, out: math.cos(x))  # no comma: a float, not a tuple
