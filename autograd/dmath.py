@@ -84,9 +84,9 @@ def where(condition: np.ndarray, a: Any, b: Any) -> Any:
         and condition.size >= _SELECT_BITWISE
     ):
         ta, tb = type(a), type(b)
-        if ta is float and tb is np.ndarray and a == 0.0 and _copysign(1.0, a) > 0.0:
+        if ta is float and tb is np.ndarray and a == 0.0 and math.copysign(1.0, a) > 0.0:
             return _select(condition, b, False)
-        if tb is float and ta is np.ndarray and b == 0.0 and _copysign(1.0, b) > 0.0:
+        if tb is float and ta is np.ndarray and b == 0.0 and math.copysign(1.0, b) > 0.0:
             return _select(condition, a, True)
     if isinstance(a, _NUMBERS) and isinstance(b, _NUMBERS):
         return np.where(condition, a, b)
@@ -108,7 +108,6 @@ _BOOL = np.dtype(bool)
 _SELECT_BITWISE = 1536
 # an int type as wide as each float type (not long double: no int is as wide), native order
 _SAME_WIDTH_INT = {np.dtype(f): np.dtype(i) for f, i in (("f2", "i2"), ("f4", "i4"), ("f8", "i8"))}
-_copysign = math.copysign
 
 
 def _select(condition: np.ndarray, a: np.ndarray, keep: bool) -> np.ndarray:

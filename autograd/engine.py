@@ -40,7 +40,7 @@ import threading
 from collections.abc import Iterator
 from heapq import heappop, heappush
 from operator import attrgetter
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -192,7 +192,7 @@ def _tensor_pass(root: Any, seed: np.ndarray, accumulate: bool, wanted: Any) -> 
     pop, ndarray = grads.pop, np.ndarray
     # (-tick, id, node): latest tick first; id breaks the tie of a node and its copy.copy
     heap = [(-root._time, id(root), root)] if root._op is not None else []
-    parents = d = None
+    parents = None
     with _pass_lock:
         try:
             while heap:
@@ -204,7 +204,7 @@ def _tensor_pass(root: Any, seed: np.ndarray, accumulate: bool, wanted: Any) -> 
                     node.grad = (g.copy() if node in borrowed else g) if grad is None else grad + g
                 elif node in wanted:
                     found[node] = g
-                op, d = node._op, None
+                op = node._op
                 downs = op.vjp(g, *map(_numbers, parents), node._data)
                 exact = op.exact  # fresh gradients in their operands' own shapes and dtypes
                 for p, d in zip(parents, downs):  # noqa: B905
@@ -214,7 +214,7 @@ def _tensor_pass(root: Any, seed: np.ndarray, accumulate: bool, wanted: Any) -> 
                         continue
                     if exact:
                         if type(d) is not ndarray:  # deferred (a product it may not need)
-                            d = d()
+                            d = d() if callable(d) else _neither_array_nor_function(node, d)
                     elif (
                         type(d) is not ndarray  # a deferred gradient, or a scalar
                         or d.shape != p._data.shape
@@ -230,11 +230,9 @@ def _tensor_pass(root: Any, seed: np.ndarray, accumulate: bool, wanted: Any) -> 
                     else:
                         grads[p] = grads[p] + d
                         borrowed.discard(p)
-        except Exception as e:  # a rule that failed on an operand changed since: say that
+        except Exception:  # a rule that failed on an operand changed since: say that instead
             if parents is not None:
                 _check_fresh(node, parents)
-                if type(e) is TypeError and node._op.exact and _neither(d):
-                    _broken_exact(node, d, e)  # it gave neither an array nor a function
             raise
         # What is left are the leaves (and a leaf root)
         if not accumulate:
@@ -250,16 +248,12 @@ def _tensor_pass(root: Any, seed: np.ndarray, accumulate: bool, wanted: Any) -> 
     return found
 
 
-def _neither(d: Any) -> bool:
-    return d is not None and type(d) is not np.ndarray and not callable(d)
-
-
-def _broken_exact(node: Any, d: Any, error: TypeError) -> None:
+def _neither_array_nor_function(node: Any, d: Any) -> NoReturn:
     raise TypeError(
         f"the derivative rule of op {node._op.name!r} gave a {type(d).__name__} as a gradient: "
         "exact=True promises an ndarray of the operand's own shape and dtype, or a function "
         "of no arguments that makes one (gradcheck checks the promise)"
-    ) from error
+    )
 
 
 def _graph_pass(order: list[Any], seed: Any, accumulate: bool, wanted: Any) -> dict:

@@ -1816,20 +1816,14 @@ def linear(
     """
     op = linear_op
     if activation is not None:
-        try:
-            op = _LINEAR_THEN.get(activation)
-        except TypeError:  # unhashable: not a name either
-            op = None
+        op = _LINEAR_THEN.get(activation) if isinstance(activation, str) else None
         if op is None:
             raise ValueError(
                 f"linear: activation must be one of {sorted(FUSABLE)} or None, got {activation!r}"
             )
-    # (type tests first: a training step comes here once per layer)
-    if type(x) is not Tensor and not isinstance(x, Tensor):
+    if not isinstance(x, Tensor):
         x = Tensor(x, role="input")
-    if (type(weight) is not Tensor or (bias is not None and type(bias) is not Tensor)) and (
-        not isinstance(weight, Tensor) or not (bias is None or isinstance(bias, Tensor))
-    ):
+    if not isinstance(weight, Tensor) or not (bias is None or isinstance(bias, Tensor)):
         raise TypeError("linear() takes its weight and bias as Tensors")
     if weight._data.ndim != 2:
         raise ValueError(f"linear: weight must be (nout, nin), got shape {weight._data.shape}")

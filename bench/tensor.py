@@ -300,41 +300,47 @@ def implementations() -> list[type]:
 Rounds = dict[str, list[dict[str, float]]]
 
 
+def run_steps(impl: Any, batches: list[Any], n: int) -> tuple[float, float]:
+    """n steps of impl, step i on batches[i % len(batches)]: the seconds its forwards and its
+    backwards took (the update is the rest of the step)."""
+    clock = time.perf_counter
+    forward = backward = 0.0
+    for i in range(n):
+        impl.X = batches[i % len(batches)]
+        t0 = clock()
+        impl.forward()
+        t1 = clock()
+        impl.backward()
+        t2 = clock()
+        impl.update()
+        forward += t1 - t0
+        backward += t2 - t1
+    return forward, backward
+
+
 def time_steps(impls: list[Any], inputs: list[np.ndarray]) -> Rounds:
     """Per implementation, per round: seconds per step and per forward / backward phase.
 
     A round runs each implementation in turn for about ROUND_SECONDS; a step's time is the
     round's time over its step count. The implementations of one round run back to back, so
-    their ratio compares them under the same machine load. Step i takes inputs[i % len].
+    their ratio compares them under the same machine load. Each round goes through the
+    inputs in turn (``run_steps``).
     """
     own = {impl.name: [impl.as_input(X) for X in inputs] for impl in impls}
     counts = {}
     for impl in impls:  # warm up, and size the rounds
         start, n = time.perf_counter(), 0
-        batches = own[impl.name]
         while time.perf_counter() - start < ROUND_SECONDS / 4:
-            impl.X = batches[n % len(batches)]
-            impl.forward(), impl.backward(), impl.update()
-            n += 1
+            run_steps(impl, own[impl.name], len(inputs))
+            n += len(inputs)
         counts[impl.name] = max(3, int(4 * n))
     rounds: Rounds = {impl.name: [] for impl in impls}
-    clock = time.perf_counter
     for _ in range(ROUNDS):
         for impl in impls:
-            n, batches = counts[impl.name], own[impl.name]
-            forward = backward = 0.0
-            start = clock()
-            for i in range(n):
-                impl.X = batches[i % len(batches)]
-                t0 = clock()
-                impl.forward()
-                t1 = clock()
-                impl.backward()
-                t2 = clock()
-                impl.update()
-                forward += t1 - t0
-                backward += t2 - t1
-            step = (clock() - start) / n
+            n = counts[impl.name]
+            start = time.perf_counter()
+            forward, backward = run_steps(impl, own[impl.name], n)
+            step = (time.perf_counter() - start) / n
             rounds[impl.name].append(
                 {"step": step, "forward": forward / n, "backward": backward / n}
             )
