@@ -21,9 +21,13 @@ on them (np.where) runs faster than it would in training.
 
 Before timing, the three must agree on the loss and every gradient. Each timing round runs the
 implementations back to back; a time is the fastest round (the machine is shared and noisy), a
-ratio the median over rounds of the ratio within a round. Targets (issue 5): tensor/numpy
-<= 1.3 at batch 32 and <= 1.1 at batch 1797; tensor faster than torch at batch 32; tensor
-backward <= 1.5 x tensor forward. The table says which are met.
+ratio the median over rounds of the ratio within a round; the tensor/numpy ratio is shown
+with its middle half (its quartiles over the rounds). Targets (issue 5): tensor/numpy <= 1.3
+at batch 32 and <= 1.1 at batch 1797; tensor faster than torch at batch 32; tensor backward
+<= 1.5 x tensor forward. A row with a tensor/numpy target is timed in SETS sets of rounds,
+each by new implementations: one set's ratio can land on either side of a target it is close
+to, so the row's ratio (and the verdict) is the median of the sets' ratios, printed with
+every set's ratio. The table says which targets are met.
 
 Run: ``python -m bench tensor`` (also part of ``make bench``).
 """
@@ -47,6 +51,8 @@ LR = 0.05
 ROUND_SECONDS = 0.03  # each timing round runs about this long
 ROUNDS = 15
 INPUTS = 8  # batches of inputs, taken in turn: a new one each step
+RATIO_TARGETS = {32: 1.3, 1797: 1.1}  # tensor / numpy, by batch, for both dtypes (issue 5)
+SETS = 4  # a row with a ratio target is timed this many times over, by new implementations
 
 # PyTorch is optional: main() imports it when installed, and the row is skipped otherwise.
 # (Not at import time: the tests use this module's implementations without paying for it.)
@@ -352,10 +358,29 @@ def fastest(rounds: Rounds, name: str, phase: str) -> float:
     return 1e6 * min(r[phase] for r in rounds[name])
 
 
+def ratios(rounds: Rounds, a: str, b: str, phase_a: str = "step", phase_b: str = "step") -> list:
+    """Per round, a's time / b's time, each pair measured in the same round."""
+    pairs = zip(rounds[a], rounds[b], strict=True)
+    return [ra[phase_a] / rb[phase_b] for ra, rb in pairs]
+
+
 def ratio(rounds: Rounds, a: str, b: str, phase_a: str = "step", phase_b: str = "step") -> float:
     """The median over rounds of a's time / b's time, each pair measured in the same round."""
-    pairs = zip(rounds[a], rounds[b], strict=True)
-    return float(np.median([ra[phase_a] / rb[phase_b] for ra, rb in pairs]))
+    return float(np.median(ratios(rounds, a, b, phase_a, phase_b)))
+
+
+def pooled(sets: list[Rounds]) -> Rounds:
+    """The rounds of several sets, as one set (the same implementations in each)."""
+    return {name: [r for rounds in sets for r in rounds[name]] for name in sets[0]}
+
+
+def time_sets(batch: int, dtype: Any, count: int) -> list[Rounds]:
+    """``count`` sets of rounds (``time_steps``), each by new implementations of the step."""
+    params, X, y = make_problem(batch, dtype)
+    inputs = more_inputs(X, INPUTS)
+    return [
+        time_steps([cls(params, X, y) for cls in implementations()], inputs) for _ in range(count)
+    ]
 
 
 def main() -> None:
@@ -394,8 +419,9 @@ def _run() -> None:
         + ("; 1 thread" if threadpool_limits is not None else "")
     )
     header = (
-        f"{'batch':>5} {'dtype':>7} | {'numpy':>8} {'tensor':>8} {'ratio':>6} | "
-        f"{'fwd':>7} {'bwd':>7} {'bwd/fwd':>7} {'numpy b/f':>9} | {'tape/np':>7}"
+        f"{'batch':>5} {'dtype':>7} | {'numpy':>8} {'tensor':>8} {'ratio':>6} "
+        f"{'middle half':>11} | {'fwd':>7} {'bwd':>7} {'bwd/fwd':>7} {'numpy b/f':>9} | "
+        f"{'tape/np':>7}"
     )
     if torch is not None:
         header += f" | {'torch':>8} {'torch/np':>8} {'tensor/torch':>12}"
@@ -405,16 +431,19 @@ def _run() -> None:
     for batch in BATCHES:
         for dtype in DTYPES:
             check_agreement(batch, dtype)
-            params, X, y = make_problem(batch, dtype)
-            impls = [cls(params, X, y) for cls in implementations()]
-            rounds = time_steps(impls, more_inputs(X, INPUTS))
+            sets = time_sets(batch, dtype, SETS if batch in RATIO_TARGETS else 1)
+            rounds = pooled(sets)
+            each = [ratio(one, "tensor", "numpy") for one in sets]
             found = {
-                "ratio": ratio(rounds, "tensor", "numpy"),
+                "ratio": float(np.median(each)),  # (one set: its own ratio)
+                "sets": each,
                 "bwd/fwd": ratio(rounds, "tensor", "tensor", "backward", "forward"),
             }
+            low, high = np.percentile(ratios(rounds, "tensor", "numpy"), [25, 75])
             row = (
                 f"{batch:>5} {np.dtype(dtype).name:>7} | {fastest(rounds, 'numpy', 'step'):>8.1f} "
-                f"{fastest(rounds, 'tensor', 'step'):>8.1f} {found['ratio']:>6.2f} | "
+                f"{fastest(rounds, 'tensor', 'step'):>8.1f} {found['ratio']:>6.2f} "
+                f"{f'{low:.2f}-{high:.2f}':>11} | "
                 f"{fastest(rounds, 'tensor', 'forward'):>7.1f} "
                 f"{fastest(rounds, 'tensor', 'backward'):>7.1f} {found['bwd/fwd']:>7.2f} "
                 f"{ratio(rounds, 'numpy', 'numpy', 'backward', 'forward'):>9.2f} | "
@@ -433,22 +462,30 @@ def _run() -> None:
         print("  " + line)
 
 
-def targets(batch: int, dtype: str, found: dict[str, float]) -> list[str]:
+def targets(batch: int, dtype: str, found: dict[str, Any]) -> list[str]:
     """The issue's targets that apply to this row, each marked met or MISSED."""
 
     def line(ok: bool, text: str) -> str:
         return f"{'met   ' if ok else 'MISSED'} batch {batch:>4} {dtype}: {text}"
 
     lines = []
+    if batch in RATIO_TARGETS:
+        goal, sets = RATIO_TARGETS[batch], found["sets"]
+        each = " ".join(f"{r:.2f}" for r in sets)
+        met = sum(r <= goal for r in sets)
+        lines.append(
+            line(
+                found["ratio"] <= goal,
+                f"tensor/numpy {found['ratio']:.2f} <= {goal} (the median of {len(sets)} sets: "
+                f"{each}; {met} of {len(sets)} met)",
+            )
+        )
     if batch == 32:
-        lines.append(line(found["ratio"] <= 1.3, f"tensor/numpy {found['ratio']:.2f} <= 1.3"))
         if "tensor/torch" in found:
             vs = found["tensor/torch"]
             lines.append(line(vs < 1.0, f"tensor/torch {vs:.2f} < 1"))
         else:
             lines.append(f"skip   batch {batch:>4} {dtype}: tensor/torch (PyTorch not installed)")
-    if batch == 1797:
-        lines.append(line(found["ratio"] <= 1.1, f"tensor/numpy {found['ratio']:.2f} <= 1.1"))
     b_f = found["bwd/fwd"]
     lines.append(line(b_f <= 1.5, f"tensor backward/forward {b_f:.2f} <= 1.5"))
     return lines

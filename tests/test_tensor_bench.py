@@ -8,6 +8,7 @@ and on the parameters after an SGD step, or the timings compare different work.
 import numpy as np
 import pytest
 
+import bench.tensor as bench_tensor
 from bench.tensor import (
     GradflowTensor,
     HandNumpy,
@@ -15,7 +16,12 @@ from bench.tensor import (
     check_agreement,
     make_problem,
     more_inputs,
+    pooled,
+    ratio,
+    ratios,
     run_steps,
+    targets,
+    time_sets,
 )
 
 
@@ -87,3 +93,50 @@ def test_the_steps_of_a_round_go_through_the_batches_in_turn():
     inputs = more_inputs(X, 3)
     run_steps(Recording(params, X, y), inputs, 7)
     assert [next(i for i, b in enumerate(inputs) if b is x) for x in seen] == [0, 1, 2, 0, 1, 2, 0]
+
+
+def rounds_of(steps):
+    """Rounds as time_steps gives them, from {name: [seconds per step, one per round]}."""
+    return {
+        name: [{"step": t, "forward": t / 2, "backward": t / 2} for t in times]
+        for name, times in steps.items()
+    }
+
+
+def test_ratios_pair_each_round_with_itself_and_pooled_sets_keep_every_round():
+    first = rounds_of({"tensor": [3.0, 2.0], "numpy": [2.0, 2.0]})
+    second = rounds_of({"tensor": [6.0], "numpy": [4.0]})
+    assert ratios(first, "tensor", "numpy") == [1.5, 1.0]
+    both = pooled([first, second])
+    assert ratios(both, "tensor", "numpy") == [1.5, 1.0, 1.5]
+    assert ratio(both, "tensor", "numpy") == 1.5  # the median over all three rounds
+
+
+def test_time_sets_times_new_implementations_for_each_set(monkeypatch):
+    calls = []
+
+    def fake_time_steps(impls, inputs):  # records what each set was given, times nothing
+        calls.append((impls, inputs))
+        return rounds_of({impl.name: [1.0] for impl in impls})
+
+    monkeypatch.setattr(bench_tensor, "time_steps", fake_time_steps)
+    sets = time_sets(4, np.float64, 3)
+    assert len(sets) == 3 and len(calls) == 3
+    made = [id(impl) for impls, _ in calls for impl in impls]
+    assert len(set(made)) == len(made)  # no implementation is timed in two sets
+    assert all(inputs is calls[0][1] and len(inputs) == bench_tensor.INPUTS for _, inputs in calls)
+
+
+@pytest.mark.parametrize(
+    ("sets", "verdict", "count"),
+    [
+        ([1.25, 1.32, 1.34, 1.29], "MISSED", "2 of 4 met"),  # median 1.305: over, though 2 met
+        ([1.31, 1.28, 1.27, 1.33], "met   ", "2 of 4 met"),  # median 1.295
+    ],
+)
+def test_a_ratio_target_is_judged_on_the_median_of_the_sets(sets, verdict, count):
+    found = {"ratio": float(np.median(sets)), "sets": sets, "bwd/fwd": 1.4, "tensor/torch": 0.5}
+    line = targets(32, "float64", found)[0]
+    assert line.startswith(verdict) and "tensor/numpy" in line
+    assert count in line and " ".join(f"{r:.2f}" for r in sets) in line
+    assert all("tensor/numpy" not in x for x in targets(256, "float64", found))  # no target
