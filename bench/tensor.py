@@ -1,8 +1,8 @@
 """One training step of a 64-128-128-10 ReLU MLP: the Tensor engine against hand-written NumPy.
 
 A step is: forward pass, cross-entropy loss (mean over the batch), backward pass, plain SGD
-update. Three implementations of the same net with the same initial weights and the same
-batch run side by side:
+update. Implementations of the same net with the same initial weights and the same batch run
+side by side:
 
 - "numpy": the textbook equations written out by hand, no autodiff (forward z = a W.T + b,
   a = relu(z); softmax - one-hot for the output delta; then BP2-BP4 layer by layer);
@@ -13,6 +13,10 @@ batch run side by side:
   layer on a list, the backward calls them in reverse. The same NumPy calls as the engine,
   without nodes, ops, checks or a graph. It is a floor for the engine's overhead, not a
   competitor: the gap between "tensor" and "tape" is the engine's own Python;
+- "nodes": the least a node engine can do (``BareNodes``): a node per layer and one for the
+  loss, each with a shared rule, and a pass over them from a heap, with the engine's NumPy
+  calls and none of its modes, checks, op objects or modules. Between "tape" and "nodes" is
+  the cost of nodes and a pass; between "nodes" and "tensor", the cost of the rest;
 - "torch": PyTorch CPU nn + F.cross_entropy + optim.SGD (skipped when PyTorch is absent).
 
 Each step takes the next of 8 batches of inputs (the labels stay), as training goes through
@@ -34,7 +38,10 @@ Run: ``python -m bench tensor`` (also part of ``make bench``).
 
 from __future__ import annotations
 
+import itertools
 import time
+from functools import partial
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -243,6 +250,113 @@ class Tape:
         return self.grads
 
 
+class _Node:
+    """A bare graph node: its array, its gradient, its rule and parents, and its tick."""
+
+    __slots__ = ("data", "grad", "requires_grad", "rule", "parents", "tick")
+
+    def item(self) -> float:
+        return self.data.item()
+
+
+def _bare_node(
+    data: Any, rule: Any, parents: tuple, tick: int, requires_grad: bool = True
+) -> _Node:
+    node = _Node()
+    node.data, node.grad, node.requires_grad = data, None, requires_grad
+    node.rule, node.parents, node.tick = rule, parents, tick
+    return node
+
+
+def _linear_vjp(g: np.ndarray, x: np.ndarray, w: Any, b: Any, out: Any) -> tuple:
+    return partial(np.matmul, g, w), partial(np.matmul, g.T, x), np.add.reduce(g, 0)
+
+
+def _relu_linear_vjp(g: np.ndarray, x: np.ndarray, w: Any, b: Any, out: Any) -> tuple:
+    return _linear_vjp(dmath.where(out <= 0.0, 0.0, g), x, w, b, out)
+
+
+class _SoftmaxCrossEntropy:
+    """The rule of one cross-entropy node: what its forward saved (e, s) and its targets."""
+
+    __slots__ = ("flat", "e", "s")
+
+    def __call__(self, g: np.ndarray, z: np.ndarray, out: np.ndarray) -> tuple:
+        scale = float(g) / len(z)
+        d = self.e * (scale / self.s)
+        d.put(self.flat, d.take(self.flat) - scale)
+        return (d,)
+
+
+class BareNodes:
+    """The least a node engine can do: nodes with a shared rule per op (the engine's deferred
+    products, ReLU select and saved softmax), taken latest tick first from a heap, a gradient
+    on every node. None of gradflow's grad modes, checks (stale data, inputs, targets), op
+    objects, quiet sections, modules or ``data`` property: the gap between it and gradflow is
+    what those cost, and the gap between it and the tape is what nodes and a pass cost."""
+
+    name = "nodes"
+
+    def __init__(self, params: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> None:
+        self.ticks = itertools.count(1)
+        self.params = [_bare_node(p.copy(), None, (), 0) for p in params]
+        self.X = self.as_input(X)
+        self.flat = np.arange(len(y)) * SIZES[-1] + y
+
+    def as_input(self, X: np.ndarray) -> Any:
+        return _bare_node(X, None, (), 0, requires_grad=False)
+
+    def linear(self, x: _Node, w: _Node, b: _Node, relu: bool) -> _Node:
+        out = x.data @ w.data.T
+        out += b.data
+        if relu:
+            np.maximum(out, 0.0, out=out)
+        rule = _relu_linear_vjp if relu else _linear_vjp
+        return _bare_node(out, rule, (x, w, b), next(self.ticks))
+
+    def forward(self) -> None:
+        W1, b1, W2, b2, W3, b3 = self.params
+        z = self.linear(self.linear(self.linear(self.X, W1, b1, True), W2, b2, True), W3, b3, False)
+        rule = _SoftmaxCrossEntropy()
+        shifted = z.data - np.maximum.reduce(z.data, -1, keepdims=True)
+        rule.e = np.exp(shifted)
+        rule.s = np.add.reduce(rule.e, -1, keepdims=True)
+        rule.flat = self.flat
+        loss = np.add.reduce(np.log(rule.s).reshape(-1) - shifted.take(self.flat)) / len(shifted)
+        self.loss = _bare_node(np.asarray(loss), rule, (z,), next(self.ticks))
+
+    def backward(self) -> None:
+        root = self.loss
+        grads = {root: np.ones((), dtype=root.data.dtype)}
+        heap = [(-root.tick, root)]
+        while heap:
+            node = heappop(heap)[1]
+            g = node.grad = grads.pop(node)
+            downs = node.rule(g, *[p.data for p in node.parents], node.data)
+            for p, d in zip(node.parents, downs):  # noqa: B905
+                if not p.requires_grad:
+                    continue
+                if type(d) is not np.ndarray:
+                    d = d()
+                if p in grads:
+                    grads[p] = grads[p] + d
+                else:
+                    grads[p] = d
+                    if p.rule is not None:
+                        heappush(heap, (-p.tick, p))
+        for leaf, g in grads.items():  # the parameters (each gets one gradient per step here)
+            leaf.grad = g
+
+    def update(self) -> None:
+        for p in self.params:
+            p.data -= LR * p.grad
+            p.grad = None
+        self.loss = None
+
+    def gradients(self) -> list[np.ndarray]:
+        return [p.grad for p in self.params]
+
+
 class TorchCPU:
     """PyTorch nn.Sequential + F.cross_entropy + optim.SGD on the CPU."""
 
@@ -297,7 +411,7 @@ def check_agreement(batch: int, dtype: Any) -> None:
 
 
 def implementations() -> list[type]:
-    found: list[type] = [HandNumpy, GradflowTensor, Tape]
+    found: list[type] = [HandNumpy, GradflowTensor, Tape, BareNodes]
     if torch is not None:
         found.append(TorchCPU)
     return found
@@ -421,7 +535,7 @@ def _run() -> None:
     header = (
         f"{'batch':>5} {'dtype':>7} | {'numpy':>8} {'tensor':>8} {'ratio':>6} "
         f"{'middle half':>11} | {'fwd':>7} {'bwd':>7} {'bwd/fwd':>7} {'numpy b/f':>9} | "
-        f"{'tape/np':>7}"
+        f"{'tape/np':>7} {'nodes/np':>8}"
     )
     if torch is not None:
         header += f" | {'torch':>8} {'torch/np':>8} {'tensor/torch':>12}"
@@ -447,7 +561,7 @@ def _run() -> None:
                 f"{fastest(rounds, 'tensor', 'forward'):>7.1f} "
                 f"{fastest(rounds, 'tensor', 'backward'):>7.1f} {found['bwd/fwd']:>7.2f} "
                 f"{ratio(rounds, 'numpy', 'numpy', 'backward', 'forward'):>9.2f} | "
-                f"{ratio(rounds, 'tape', 'numpy'):>7.2f}"
+                f"{ratio(rounds, 'tape', 'numpy'):>7.2f} {ratio(rounds, 'nodes', 'numpy'):>8.2f}"
             )
             if "torch" in rounds:
                 found["tensor/torch"] = ratio(rounds, "tensor", "torch")

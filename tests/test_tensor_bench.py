@@ -10,6 +10,7 @@ import pytest
 
 import bench.tensor as bench_tensor
 from bench.tensor import (
+    BareNodes,
     GradflowTensor,
     HandNumpy,
     Tape,
@@ -47,16 +48,22 @@ def test_check_agreement_runs_without_pytorch():
     check_agreement(batch=8, dtype=np.float64)  # raises AssertionError on any disagreement
 
 
+@pytest.mark.parametrize("floor", [Tape, BareNodes])
 @pytest.mark.parametrize("batch", [1, 16])  # 16 x 128 takes the bitwise select
-def test_the_tape_floor_computes_the_textbook_gradients(batch):
+def test_the_floors_compute_the_textbook_gradients(floor, batch):
     params, X, y = make_problem(batch=batch, dtype=np.float64, seed=5)
-    hand, tape = HandNumpy(params, X, y), Tape(params, X, y)
-    for impl in (hand, tape):
+    hand, mine = HandNumpy(params, X, y), floor(params, X, y)
+    for impl in (hand, mine):
         impl.forward()
         impl.backward()
-    assert float(tape.loss) == pytest.approx(float(hand.loss), rel=1e-12)
-    for mine, textbook in zip(tape.gradients(), hand.gradients(), strict=True):
-        np.testing.assert_allclose(mine, textbook, rtol=1e-12, atol=1e-15)
+    assert mine.loss.item() == pytest.approx(float(hand.loss), rel=1e-12)
+    for got, textbook in zip(mine.gradients(), hand.gradients(), strict=True):
+        np.testing.assert_allclose(got, textbook, rtol=1e-12, atol=1e-15)
+    hand.update()
+    mine.update()
+    mine.forward()  # the second step starts from the updated weights
+    hand.forward()
+    assert mine.loss.item() == pytest.approx(float(hand.loss), rel=1e-12)
 
 
 def test_each_step_takes_the_next_batch_and_all_agree_on_every_batch():
@@ -65,7 +72,7 @@ def test_each_step_takes_the_next_batch_and_all_agree_on_every_batch():
     assert inputs[0] is X and len(inputs) == 3
     assert all(b.shape == X.shape and b.dtype == X.dtype for b in inputs)
     assert not np.array_equal(inputs[1], inputs[2])
-    impls = [cls(params, X, y) for cls in (HandNumpy, GradflowTensor, Tape)]
+    impls = [cls(params, X, y) for cls in (HandNumpy, GradflowTensor, Tape, BareNodes)]
     for batch in inputs[1:]:  # a batch other than the one they were made with
         for impl in impls:
             impl.X = impl.as_input(batch)
