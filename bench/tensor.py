@@ -23,7 +23,7 @@ Each step takes the next of 8 batches of inputs (the labels stay), as training g
 an epoch: with one batch over and over, the CPU learns the ReLU masks, and code that branches
 on them (np.where) runs faster than it would in training.
 
-Before timing, the three must agree on the loss and every gradient. Each timing round runs the
+Before timing, they must all agree on the loss and every gradient. Each timing round runs the
 implementations back to back; a time is the fastest round (the machine is shared and noisy), a
 ratio the median over rounds of the ratio within a round; the tensor/numpy ratio is shown
 with its middle half (its quartiles over the rounds). Targets (issue 5): tensor/numpy <= 1.3
@@ -187,6 +187,41 @@ class GradflowTensor:
         return [p.grad for p in self.params]
 
 
+# The NumPy of one step, as the engine computes it: the tape and the bare node engine below
+# both call these, so the three run the same array operations.
+
+
+def flat_targets(y: np.ndarray) -> np.ndarray:
+    """Each row's target as a position in the flattened (N, C) logits."""
+    return np.arange(len(y)) * SIZES[-1] + y
+
+
+def dense(x: np.ndarray, W: np.ndarray, b: np.ndarray, relu: bool) -> np.ndarray:
+    """One layer's forward, x @ W.T + b, and relu in place (as the engine's linear+relu)."""
+    out = x @ W.T
+    out += b
+    if relu:
+        np.maximum(out, 0.0, out=out)
+    return out
+
+
+def softmax_cross_entropy(z: np.ndarray, flat: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray]:
+    """The mean cross-entropy of logits z (N, C) at the targets ``flat``, and what its
+    gradient needs: e = exp(z - max z) and its row sums s (softmax = e / s)."""
+    shifted = z - np.maximum.reduce(z, -1, keepdims=True)
+    e = np.exp(shifted)
+    s = np.add.reduce(e, -1, keepdims=True)
+    return np.add.reduce(np.log(s).reshape(-1) - shifted.take(flat)) / len(z), e, s
+
+
+def softmax_cross_entropy_grad(g: Any, e: np.ndarray, s: np.ndarray, flat: np.ndarray) -> Any:
+    """dL/dz = g (softmax(z) - onehot) / N, from what the forward saved."""
+    scale = float(g) / len(e)
+    d = e * (scale / s)
+    d.put(flat, d.take(flat) - scale)
+    return d
+
+
 class Tape:
     """A tape of closures: the Tensor engine's NumPy calls with none of its machinery."""
 
@@ -195,22 +230,18 @@ class Tape:
     def __init__(self, params: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> None:
         self.params = [p.copy() for p in params]
         self.X, self.y = X, y
-        self.flat = np.arange(len(y)) * SIZES[-1] + y  # each row's target in the flat logits
+        self.flat = flat_targets(y)
 
     def as_input(self, X: np.ndarray) -> Any:
         return X
 
     def forward(self) -> None:
         W1, b1, W2, b2, W3, b3 = self.params
-        flat = self.flat
         tape: list[Any] = []
         grads: list[Any] = [None] * 6
 
         def linear(x: np.ndarray, W: np.ndarray, b: np.ndarray, i: int, relu: bool) -> Any:
-            out = x @ W.T
-            out += b
-            if relu:
-                np.maximum(out, 0.0, out=out)
+            out = dense(x, W, b, relu)
 
             def back(g: np.ndarray) -> np.ndarray:
                 if relu:
@@ -222,18 +253,8 @@ class Tape:
             return out
 
         z3 = linear(linear(linear(self.X, W1, b1, 0, True), W2, b2, 2, True), W3, b3, 4, False)
-        shifted = z3 - np.maximum.reduce(z3, -1, keepdims=True)
-        e = np.exp(shifted)
-        s = np.add.reduce(e, -1, keepdims=True)
-        n = len(z3)
-        self.loss = np.add.reduce(np.log(s).reshape(-1) - shifted.take(flat)) / n
-
-        def back_loss(g: np.ndarray) -> np.ndarray:
-            d = e * ((g / n) / s)
-            d.put(flat, d.take(flat) - g / n)
-            return d
-
-        tape.append(back_loss)
+        self.loss, e, s = softmax_cross_entropy(z3, self.flat)
+        tape.append(lambda g: softmax_cross_entropy_grad(g, e, s, self.flat))
         self.tape, self.grads = tape, grads
 
     def backward(self) -> None:
@@ -268,24 +289,27 @@ def _bare_node(
     return node
 
 
-def _linear_vjp(g: np.ndarray, x: np.ndarray, w: Any, b: Any, out: Any) -> tuple:
+# The bare engine's rules, shared by its nodes: vjp(g, *operand arrays, out), as the engine's.
+
+
+def _linear_rule(g: np.ndarray, x: np.ndarray, w: Any, b: Any, out: Any) -> tuple:
     return partial(np.matmul, g, w), partial(np.matmul, g.T, x), np.add.reduce(g, 0)
 
 
-def _relu_linear_vjp(g: np.ndarray, x: np.ndarray, w: Any, b: Any, out: Any) -> tuple:
-    return _linear_vjp(dmath.where(out <= 0.0, 0.0, g), x, w, b, out)
+def _linear_relu_rule(g: np.ndarray, x: np.ndarray, w: Any, b: Any, out: Any) -> tuple:
+    return _linear_rule(dmath.where(out <= 0.0, 0.0, g), x, w, b, out)
 
 
-class _SoftmaxCrossEntropy:
-    """The rule of one cross-entropy node: what its forward saved (e, s) and its targets."""
+class _CrossEntropyRule:
+    """The rule of one cross-entropy node, with what its forward saved and its targets."""
 
-    __slots__ = ("flat", "e", "s")
+    __slots__ = ("e", "s", "flat")
+
+    def __init__(self, e: np.ndarray, s: np.ndarray, flat: np.ndarray) -> None:
+        self.e, self.s, self.flat = e, s, flat
 
     def __call__(self, g: np.ndarray, z: np.ndarray, out: np.ndarray) -> tuple:
-        scale = float(g) / len(z)
-        d = self.e * (scale / self.s)
-        d.put(self.flat, d.take(self.flat) - scale)
-        return (d,)
+        return (softmax_cross_entropy_grad(g, self.e, self.s, self.flat),)
 
 
 class BareNodes:
@@ -301,34 +325,27 @@ class BareNodes:
         self.ticks = itertools.count(1)
         self.params = [_bare_node(p.copy(), None, (), 0) for p in params]
         self.X = self.as_input(X)
-        self.flat = np.arange(len(y)) * SIZES[-1] + y
+        self.flat = flat_targets(y)
 
     def as_input(self, X: np.ndarray) -> Any:
         return _bare_node(X, None, (), 0, requires_grad=False)
 
     def linear(self, x: _Node, w: _Node, b: _Node, relu: bool) -> _Node:
-        out = x.data @ w.data.T
-        out += b.data
-        if relu:
-            np.maximum(out, 0.0, out=out)
-        rule = _relu_linear_vjp if relu else _linear_vjp
-        return _bare_node(out, rule, (x, w, b), next(self.ticks))
+        rule = _linear_relu_rule if relu else _linear_rule
+        return _bare_node(dense(x.data, w.data, b.data, relu), rule, (x, w, b), next(self.ticks))
 
     def forward(self) -> None:
         W1, b1, W2, b2, W3, b3 = self.params
         z = self.linear(self.linear(self.linear(self.X, W1, b1, True), W2, b2, True), W3, b3, False)
-        rule = _SoftmaxCrossEntropy()
-        shifted = z.data - np.maximum.reduce(z.data, -1, keepdims=True)
-        rule.e = np.exp(shifted)
-        rule.s = np.add.reduce(rule.e, -1, keepdims=True)
-        rule.flat = self.flat
-        loss = np.add.reduce(np.log(rule.s).reshape(-1) - shifted.take(self.flat)) / len(shifted)
-        self.loss = _bare_node(np.asarray(loss), rule, (z,), next(self.ticks))
+        loss, e, s = softmax_cross_entropy(z.data, self.flat)
+        self.loss = _bare_node(
+            np.asarray(loss), _CrossEntropyRule(e, s, self.flat), (z,), next(self.ticks)
+        )
 
     def backward(self) -> None:
         root = self.loss
         grads = {root: np.ones((), dtype=root.data.dtype)}
-        heap = [(-root.tick, root)]
+        heap = [(-root.tick, root)]  # latest tick first (ticks are unique: no tie to break)
         while heap:
             node = heappop(heap)[1]
             g = node.grad = grads.pop(node)
@@ -488,6 +505,13 @@ def pooled(sets: list[Rounds]) -> Rounds:
     return {name: [r for rounds in sets for r in rounds[name]] for name in sets[0]}
 
 
+def set_ratios(sets: list[Rounds]) -> tuple[float, list[float]]:
+    """A row's tensor/numpy ratio, the median of its sets' ratios (one set: its own), and
+    the sets' ratios."""
+    each = [ratio(one, "tensor", "numpy") for one in sets]
+    return float(np.median(each)), each
+
+
 def time_sets(batch: int, dtype: Any, count: int) -> list[Rounds]:
     """``count`` sets of rounds (``time_steps``), each by new implementations of the step."""
     params, X, y = make_problem(batch, dtype)
@@ -547,9 +571,9 @@ def _run() -> None:
             check_agreement(batch, dtype)
             sets = time_sets(batch, dtype, SETS if batch in RATIO_TARGETS else 1)
             rounds = pooled(sets)
-            each = [ratio(one, "tensor", "numpy") for one in sets]
+            middle, each = set_ratios(sets)
             found = {
-                "ratio": float(np.median(each)),  # (one set: its own ratio)
+                "ratio": middle,
                 "sets": each,
                 "bwd/fwd": ratio(rounds, "tensor", "tensor", "backward", "forward"),
             }
